@@ -1,0 +1,88 @@
+"""Small helpers over the array namespace ``xp`` (NumPy or CuPy).
+
+Each fills a gap or a difference between the two libraries with a NumPy branch and a
+portable branch, so algorithm code stays free of ``if gpu`` tests.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def is_numpy(xp: Any) -> bool:
+    """True when ``xp`` is NumPy (the CPU namespace)."""
+    return xp is np
+
+
+def to_host(xp: Any, a: Any) -> np.ndarray:
+    """Copy a device array to NumPy (for tiny arrays: dictionaries, group counts).
+
+    Prefer ``Device.to_host`` where the device is known: it counts the bytes moved.
+    """
+    return a if is_numpy(xp) else a.get()
+
+
+def scatter_add(xp: Any, out: Any, idx: Any, values: Any) -> Any:
+    """``out[idx] += values`` with repeated indices accumulated (in place; returns out)."""
+    xp.add.at(out, idx, values)
+    return out
+
+
+def scatter_min(xp: Any, out: Any, idx: Any, values: Any) -> Any:
+    """``out[idx] = min(out[idx], values)`` with repeated indices (in place)."""
+    xp.minimum.at(out, idx, values)
+    return out
+
+
+def scatter_max(xp: Any, out: Any, idx: Any, values: Any) -> Any:
+    """``out[idx] = max(out[idx], values)`` with repeated indices (in place)."""
+    xp.maximum.at(out, idx, values)
+    return out
+
+
+def bincount(xp: Any, idx: Any, minlength: int, weights: Any = None) -> Any:
+    """Counts (or float64 weighted sums) of non-negative int indices, length ``minlength``.
+
+    Counts are int64 on both libraries.
+    """
+    if idx.shape[0] == 0:
+        return xp.zeros(minlength, dtype=np.int64 if weights is None else np.float64)
+    out = xp.bincount(idx, weights=weights, minlength=minlength)
+    return out.astype(np.int64, copy=False) if weights is None else out
+
+
+def stable_argsort(xp: Any, key: Any) -> Any:
+    """Indices that sort ``key`` ascending, equal keys keeping their order."""
+    if is_numpy(xp):
+        return np.argsort(key, kind="stable")
+    return xp.argsort(key)  # CuPy's argsort is a stable radix/merge sort
+
+
+def run_starts(xp: Any, sorted_ids: Any) -> Any:
+    """Bool mask, True at the first element of each run of equal values."""
+    n = sorted_ids.shape[0]
+    flags = xp.empty(n, dtype=bool)
+    if n:
+        flags[0] = True
+        flags[1:] = sorted_ids[1:] != sorted_ids[:-1]
+    return flags
+
+
+_kernel_cache: dict[tuple[Any, ...], Any] = {}
+_kernel_lock = threading.Lock()
+
+
+def cached_kernel(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """Build a device kernel once per ``key`` (name, specialization, device index)."""
+    k = _kernel_cache.get(key)
+    if k is None:
+        with _kernel_lock:
+            k = _kernel_cache.get(key)
+            if k is None:
+                k = build()
+                _kernel_cache[key] = k
+    return k
