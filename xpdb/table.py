@@ -190,9 +190,13 @@ class Table:
             raise XpdbError(f"cannot convert the pandas DataFrame: {e}") from e
         meta_index = [c for c in (table.schema.pandas_metadata or {}).get("index_columns", [])
                       if isinstance(c, str)]
-        if meta_index:  # a RangeIndex is kept as metadata only; a named/real index as columns
-            keep = [n for n in table.column_names if not n.startswith("__index_level_")]
-            table = table.select(keep)
+        if meta_index:
+            # A RangeIndex is kept as metadata only. A named index becomes leading columns
+            # (as reset_index() would place them); an unnamed one is dropped.
+            named = [n for n in meta_index if not n.startswith("__index_level_")]
+            rest = [n for n in table.column_names
+                    if n not in meta_index and not n.startswith("__index_level_")]
+            table = table.select(named + rest)
         return cls.from_arrow(table.replace_schema_metadata(None), device)
 
     def to_pandas(self, nullable: bool = False) -> Any:
