@@ -169,11 +169,14 @@ def _to_host(xp: Any, a: Any) -> Any:
     return a if _xp.is_numpy(xp) else a.get()
 
 
-def factorize(columns: Sequence[Column], nulls_last: bool = True) -> Codes:
+def factorize(columns: Sequence[Column], nulls_last: bool = True, compact: bool = True) -> Codes:
     """Group ids of rows by the values of ``columns``, in sorted key order.
 
     Two rows get one id exactly when every key is equal (null equal to null, as in GROUP BY).
-    Ids ascend with the keys (each ascending, nulls last by default).
+    Ids ascend with the keys (each ascending, nulls last by default). With
+    ``compact=False`` the ids are not renumbered: they lie in ``[0, n)`` where ``n`` is the
+    product of the key cardinalities and some ids may be unused; a caller that aggregates
+    into ``n`` bins directly and drops the empty ones saves a gather over every row.
 
     Examples
     --------
@@ -183,7 +186,7 @@ def factorize(columns: Sequence[Column], nulls_last: bool = True) -> Codes:
     >>> c.ids.tolist(), c.n
     ([1, 0, 2, 1], 3)
     """
-    return combine([order_codes(c, nulls_last=nulls_last) for c in columns])
+    return combine([order_codes(c, nulls_last=nulls_last) for c in columns], compact=compact)
 
 
 def group_first_row(ids: Any, n_groups: int) -> Any:
