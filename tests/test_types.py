@@ -50,7 +50,8 @@ def test_decimal_limits():
     ("spec", "expected"),
     [("int64", t.int64), ("BIGINT", t.int64), ("varchar", t.string), (float, t.float64),
      ("decimal(12, 3)", t.decimal(12, 3)), (np.dtype("int16"), t.int16), ("datetime64[ms]", t.timestamp("ms")),
-     ("timestamp[ns]", t.timestamp("ns")), (pa.int8(), t.int8), ("bool", t.bool_)],
+     ("timestamp[ns]", t.timestamp("ns")), (pa.int8(), t.int8), ("bool", t.bool_),
+     ("duration[ms]", t.duration("ms"))],
 )
 def test_parse(spec, expected):
     assert t.parse(spec) == expected

@@ -30,6 +30,8 @@ _LAZY = {
     "write_csv": ("xpdb.io", "write_csv"),
     "write_parquet": ("xpdb.io", "write_parquet"),
     "write_ipc": ("xpdb.io", "write_ipc"),
+    "write_json": ("xpdb.io", "write_json"),
+    "read_parquet_shards": ("xpdb.io", "read_parquet_shards"),
     "concat": ("xpdb.frame", "concat"),
 }
 
@@ -67,5 +69,7 @@ __all__ = [
     "types",
     "write_csv",
     "write_ipc",
+    "write_json",
     "write_parquet",
+    "read_parquet_shards",
 ]

@@ -268,6 +268,10 @@ def parse(spec: Any) -> DataType:
                 pass
         if text.startswith("timestamp[") and text.endswith("]"):
             return timestamp(text[10:-1])
+        if text == "duration":
+            return duration("us")
+        if text.startswith("duration[") and text.endswith("]"):
+            return duration(text[9:-1])
         if text in _INT_KINDS or text in _FLOAT_KINDS:
             return DataType(text)
     try:

@@ -117,8 +117,7 @@ def _unique_codes(xp: Any, data: Any, valid: Any) -> tuple[Any, int]:
         return xp.zeros(0, np.int64), 1
     if valid is not None:
         # keep nulls out of the unique set: give them the first valid value
-        zero = data[:1] * 0
-        data = xp.where(valid, data, zero)
+        data = xp.where(valid, data, xp.zeros_like(data[:1]))
     if data.dtype.kind == "f":
         data = data + 0.0  # -0.0 -> 0.0 so both land in one group
     uniq, inv = xp.unique(data, return_inverse=True)
