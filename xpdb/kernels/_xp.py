@@ -86,3 +86,25 @@ def cached_kernel(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
                 k = build()
                 _kernel_cache[key] = k
     return k
+
+
+def argsort_bounded(xp: Any, key: Any, span: int) -> Any:
+    """Stable argsort of int64 ``key`` whose values lie in ``[0, span)``.
+
+    When ``span`` times the row count fits in 63 bits, each key is packed with its row index
+    into one int64 (``key << bits | row``) and the packed values alone are sorted: they are
+    unique, so any sort is stable, and a keys-only sort runs 5-10x faster than a stable
+    argsort (NumPy's SIMD sort; CUB radix sort on the GPU). Otherwise falls back to
+    :func:`stable_argsort`.
+    """
+    n = int(key.shape[0])
+    if n <= 1:
+        return xp.arange(n, dtype=np.int64)
+    bits = (n - 1).bit_length()
+    if span > (1 << (63 - bits)):
+        return stable_argsort(xp, key).astype(np.int64, copy=False)
+    packed = key.astype(np.int64, copy=False) << bits
+    packed |= xp.arange(n, dtype=np.int64)
+    packed.sort()
+    packed &= (1 << bits) - 1
+    return packed
