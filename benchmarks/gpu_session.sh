@@ -18,7 +18,7 @@ case "$what" in
   tests)
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
     python3 -c "import cupy, numpy, pandas, pyarrow; print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'pandas', pandas.__version__, 'pyarrow', pyarrow.__version__)" | tee -a "$OUT/gpu.txt"
-    XPDB_HYPOTHESIS_PROFILE=gpu python3 -m pytest -q -p no:cacheprovider -n 8 \
+    XPDB_HYPOTHESIS_PROFILE=gpu python3 -m pytest -q -p no:cacheprovider -p no:benchmark -n 8 \
       -o addopts="--strict-markers --import-mode=importlib -ra" --junitxml="$OUT/junit.xml" \
       "$@" tests 2>&1 | tee "$OUT/gpu-tests.log" | tail -60
     ;;
