@@ -410,7 +410,7 @@ def _cumcount(ids: Any, n: int, ascending: bool = True) -> Any:
     rows = ids.shape[0]
     if rows == 0:
         return xp.zeros(0, dtype=np.int64)
-    order = _xp.stable_argsort(xp, ids)
+    order = _xp.argsort_bounded(xp, ids, n)
     counts = _xp.bincount(xp, ids, n)
     starts = xp.cumsum(counts) - counts
     sorted_ids = ids[order]
