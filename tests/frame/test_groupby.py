@@ -175,3 +175,33 @@ def test_property_groupby_matches_pandas(device: str, pdf: pd.DataFrame, func: s
     pg = pdf.groupby("k", dropna=dropna, as_index=False)
     exp = pg.size() if func == "size" else pg.agg({"v": func})
     check(got, exp)
+
+
+def test_named_corr_and_cov_match_pandas(device):
+    import pandas as pd
+
+    from xpdb.frame import DataFrame
+    from xpdb.testing import assert_tables_equal
+
+    pdf = pd.DataFrame({"k": ["a", "b", "a", "b", "a", "c", "c"],
+                        "x": [1.0, 2.0, 3.0, 5.0, 4.0, 1.0, -2.0],
+                        "y": [2.0, 1.0, 7.0, 2.0, 8.5, 3.0, 0.5]})
+    got = DataFrame(pdf, device=device).groupby("k").agg(r=("x", "corr", "y"),
+                                                         c=("x", "cov", "y"))
+    rows = []
+    for k, g in pdf.groupby("k"):
+        rows.append({"k": k, "r": g["x"].corr(g["y"]), "c": g["x"].cov(g["y"])})
+    assert_tables_equal(got, pd.DataFrame(rows), rtol=1e-12)
+
+
+def test_pairwise_aggregation_needs_a_second_column(device):
+    import pytest
+
+    from xpdb.errors import TypeError as XTypeError
+    from xpdb.frame import DataFrame
+
+    df = DataFrame({"k": [1], "x": [1.0]}, device=device)
+    with pytest.raises(XTypeError, match="needs a second column"):
+        df.groupby("k").agg({"x": "corr"})
+    with pytest.raises(XTypeError, match="'corr' or 'cov', other column"):
+        df.groupby("k").agg(r=("x", "corr"))

@@ -34,7 +34,10 @@ _AGGS: dict[str, tuple[str, dict[str, Any]]] = {
     "count": ("count", {}), "size": ("count_star", {}), "std": ("std", {}),
     "var": ("var", {}), "median": ("median", {}), "first": ("first", {}),
     "last": ("last", {}), "nunique": ("count_distinct", {}), "prod": ("prod", {}),
+    "corr": ("corr", {}), "cov": ("covar_samp", {}),
 }
+# aggregations of two columns: named as (column, function, other column)
+_PAIRWISE = {"corr", "cov"}
 _ROW = "__xpdb_row__"
 
 
@@ -109,20 +112,30 @@ class GroupBy:
             ``"sum"`` (every selected column), ``["sum", "mean"]`` (columns named
             ``v_sum``, ``v_mean``), or ``{"v": "sum", "w": ["min", "max"]}``.
         **named
-            Named aggregation: ``total=("v", "sum")``.
+            Named aggregation: ``total=("v", "sum")``; the two-column functions ``corr``
+            and ``cov`` name the second column third: ``r=("v1", "corr", "v2")`` (pandas
+            has no such form; it computes ``df.groupby(k)[["v1", "v2"]].corr()``).
 
         Functions: sum, mean, min, max, count, size, std, var, median, first, last,
-        nunique, prod. Missing values are skipped; the sum of no values is 0 as in pandas.
+        nunique, prod, corr, cov. Missing values are skipped; the sum of no values is 0 as
+        in pandas.
         """
         specs: list[tuple[str, str, str | None]] = []  # (output name, func, column)
+        others: dict[str, str] = {}  # output name -> second column of corr/cov
         if named:
             if func is not None:
                 raise XTypeError("pass either a function spec or named aggregations, not both")
             for out, spec in named.items():
-                if not (isinstance(spec, tuple) and len(spec) == 2):
-                    msg = f"named aggregation {out}={spec!r} must be a (column, function) pair"
+                pair = isinstance(spec, tuple) and len(spec) == 2 and spec[1] not in _PAIRWISE
+                triple = isinstance(spec, tuple) and len(spec) == 3 and spec[1] in _PAIRWISE
+                if not (pair or triple):
+                    msg = (f"named aggregation {out}={spec!r} must be a (column, function) "
+                           "pair, or (column, 'corr' or 'cov', other column)")
                     raise XTypeError(msg)
                 specs.append((out, spec[1], spec[0]))
+                if triple:
+                    self._df._table.column(spec[2])
+                    others[out] = spec[2]
         elif isinstance(func, Mapping):
             for col, fs in func.items():
                 if isinstance(fs, str):
@@ -137,11 +150,12 @@ class GroupBy:
             specs = [(f"{c}_{f}", f, c) for c in self._value_names() for f in func]
         else:
             raise XTypeError(f"cannot aggregate with {func!r}; give a name, a list or a dict")
-        return self._aggregate(specs)
+        return self._aggregate(specs, others)
 
     aggregate = agg
 
-    def _aggregate(self, specs: Sequence[tuple[str, str, str | None]]) -> Any:
+    def _aggregate(self, specs: Sequence[tuple[str, str, str | None]],
+                   others: Mapping[str, str] | None = None) -> Any:
         from .dataframe import DataFrame
 
         gb = kernel("groupby", "groupby aggregation")
@@ -153,8 +167,12 @@ class GroupBy:
             if out in self._by:
                 msg = f"the aggregate output {out!r} would replace a key column; rename it"
                 raise XpdbError(msg)
-        values = [c for _, _, c in specs if c is not None]
-        table = self._key_table(values)
+        others = others or {}
+        values = [c for _, _, c in specs if c is not None] + list(others.values())
+        for out, f, _ in specs:
+            if f in _PAIRWISE and out not in others:
+                raise XTypeError(f"{f!r} needs a second column: name=(column, {f!r}, other)")
+        table = self._key_table(list(dict.fromkeys(values)))
         if not self._sort:
             xp = table.device.xp
             table = table.with_column(_ROW, Column(t.int64, xp.arange(len(table), dtype=np.int64),
@@ -162,7 +180,8 @@ class GroupBy:
         aggs = []
         for out, f, col in specs:
             kfunc, opts = _AGGS[f]
-            aggs.append(gb.Agg(kfunc, col, out, dict(opts)))
+            opts = {**opts, "other": others[out]} if out in others else dict(opts)
+            aggs.append(gb.Agg(kfunc, col, out, opts))
         if not self._sort:
             aggs.append(gb.Agg("min", _ROW, _ROW, {}))
         res = gb.groupby_agg(table, self._by, aggs, dropna=self._dropna)

@@ -144,20 +144,5 @@ def _agg(df: Any, keys: list[str], **named: tuple[str, str]) -> Any:
 
 
 def _corr(df: Any, keys: list[str], a: str, b: str, name: str) -> tuple[Any, str]:
-    """``corr(a, b)`` by ``keys``: ``agg(name=(a, "corr", b))`` where the DataFrame offers
-    it, else the group-by kernel's ``corr`` aggregate on the frame's table. Returns the
-    answer and, for the kernel route, a note saying so."""
-    import xpdb
-    from xpdb.errors import TypeError as XTypeError
-
-    try:
-        return df.groupby(keys, dropna=False).agg(**{name: (a, "corr", b)}), ""
-    except XTypeError:
-        pass
-    from xpdb.kernels.groupby import Agg, groupby_agg
-
-    table = df.table.select([*keys, a, b])
-    res = groupby_agg(table, keys, [Agg("corr", a, name, {"other": b})], dropna=False)
-    note = ("corr through xpdb.kernels.groupby.groupby_agg: DataFrame.agg takes no "
-            "(column, 'corr', other) spec")
-    return xpdb.DataFrame(res), note
+    """``corr(a, b)`` by ``keys`` through the named two-column aggregation."""
+    return df.groupby(keys, dropna=False).agg(**{name: (a, "corr", b)}), ""
