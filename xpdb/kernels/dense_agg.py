@@ -23,8 +23,10 @@ import numpy as np
 
 from . import _xp
 
-# 48 KiB of shared memory per block holds this many 8-byte accumulators.
-_SMEM_BINS = 6144
+# Shared-memory bins are 8-byte accumulators. Up to 48 KiB a block needs no opt-in; past it
+# (Hopper: up to 227 KiB) the kernel raises its dynamic shared-memory limit, and fewer blocks
+# fit on a multiprocessor, so the grid shrinks to keep the per-block flush of the bins cheap.
+_SMEM_DEFAULT = 48 * 1024
 _BLOCK = 256
 _EXACT_FLOAT = 2**53
 
@@ -97,9 +99,11 @@ def _launch(xp: Any, op: str, ids: Any, n_groups: int, values: Any, valid: Any) 
     """Run the CUDA kernel of ``op`` and return the accumulator array."""
     id_t = _CTYPES[ids.dtype.name]
     val_t = None if values is None else _CTYPES[values.dtype.name]
-    shared = n_groups <= _SMEM_BINS
-    has_valid = valid is not None
     dev_id = ids.device.id
+    props = xp.cuda.runtime.getDeviceProperties(dev_id)
+    smem_limit = int(props.get("sharedMemPerBlockOptin", _SMEM_DEFAULT))
+    shared = n_groups * 8 <= smem_limit
+    has_valid = valid is not None
     name = (f"xpdb_dense_{op}_{ids.dtype.name}_{values.dtype.name if values is not None else 'none'}"
             f"_{'v' if has_valid else 'nv'}_{'smem' if shared else 'gmem'}")
     kernel = _xp.cached_kernel(
@@ -115,9 +119,11 @@ def _launch(xp: Any, op: str, ids: Any, n_groups: int, values: Any, valid: Any) 
     n_rows = int(ids.shape[0])
     if n_rows == 0 or n_groups == 0:
         return out
-    props = xp.cuda.runtime.getDeviceProperties(dev_id)
-    grid = max(1, min(-(-n_rows // _BLOCK), props["multiProcessorCount"] * 8))
     smem = n_groups * 8 if shared else 0
+    per_sm = 8 if smem <= _SMEM_DEFAULT else max(1, int(props["sharedMemPerMultiprocessor"]) // smem)
+    grid = max(1, min(-(-n_rows // _BLOCK), props["multiProcessorCount"] * min(8, per_sm)))
+    if smem > _SMEM_DEFAULT:
+        kernel.max_dynamic_shared_size_bytes = smem
     args = [ids] + ([values] if values is not None else []) + [
         valid if has_valid else ids,  # a dummy pointer when there is no mask
         np.int64(n_rows), np.int32(n_groups), out]
