@@ -47,11 +47,12 @@ from typing import Any
 
 import numpy as np
 
-from ..column import Column, unify_dictionaries
+from ..column import Column
 from ..errors import BindError, ExecutionError
 from ..shards import ShardedTable, as_shards, map_shards
 from ..table import Table, concat_tables
 from . import _xp
+from .exchange import unify_shard_dictionaries
 from .keys import group_first_row, order_codes
 
 _I64_MIN = -(1 << 63)
@@ -336,7 +337,7 @@ def sort_sharded(
     by = [by] if isinstance(by, str) else list(by)
     if sh.num_shards == 1:
         return sort_table(sh.shards[0], by, descending, nulls_last)
-    shards = _unify_key_dictionaries(sh.shards, by)
+    shards = unify_shard_dictionaries(sh.shards, by)
     desc = _flags(descending, len(by), "descending")
     last = _flags(nulls_last, len(by), "nulls_last")
     dev, n = sh.device, sh.num_rows
@@ -399,20 +400,6 @@ def _merge_sort(xp: Any, a: Any) -> Any:
     if _xp.is_numpy(xp):
         return np.sort(a, kind="stable")
     return xp.sort(a)
-
-
-def _unify_key_dictionaries(shards: Sequence[Table], by: Sequence[str]) -> list[Table]:
-    out = list(shards)
-    for name in by:
-        cols = [s.column(name) for s in out]
-        if not cols[0].dtype.is_string:
-            continue
-        first = cols[0].dictionary
-        if all(c.dictionary is first for c in cols[1:]):
-            continue
-        unified = unify_dictionaries(cols)
-        out = [s.with_column(name, c) for s, c in zip(out, unified, strict=True)]
-    return out
 
 
 # -- distinct ----------------------------------------------------------------------------------
@@ -487,3 +474,19 @@ def distinct(table: Table, subset: Sequence[str] | str | None = None,
     """``table`` without duplicate rows (by ``subset``), in input order; see
     :func:`distinct_indices`."""
     return table.take(distinct_indices(table, subset, keep))
+
+
+def distinct_sharded(data: ShardedTable, subset: Sequence[str] | str | None = None,
+                     keep: str | bool = "first") -> Table:
+    """:func:`distinct` of a sharded table: each shard drops its own duplicates concurrently,
+    then the survivors, gathered in shard order, are deduplicated once more.
+
+    Equal to ``distinct(data.concat(), subset, keep)``, rows in the same order. ``keep=False``
+    (drop every duplicated row) needs counts across shards, so it gathers the shards first.
+    """
+    if keep is False or data.num_shards == 1:
+        return distinct(data.concat(), subset, keep)
+    names = data.names if subset is None else ([subset] if isinstance(subset, str) else list(subset))
+    shards = unify_shard_dictionaries(data.shards, names)
+    partial = map_shards(lambda s: distinct(s, subset, keep), shards, data.device)
+    return distinct(concat_tables(partial), subset, keep)

@@ -42,8 +42,10 @@ from .. import types as t
 from ..column import Column, concat_columns
 from ..errors import ExecutionError, NotSupportedError, XpdbError
 from ..errors import TypeError as XTypeError
-from ..table import Table
+from ..shards import ShardedTable, map_shards
+from ..table import Table, concat_tables
 from . import _xp, keys
+from .exchange import exchange
 
 _RANKING = ("row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile")
 _OFFSET = ("lag", "lead")
@@ -591,3 +593,50 @@ def frame_reduce(xp: Any, values: Any, lo: Any, hi: Any, op: str) -> Any:
             block = nxt
         width *= 2
     return acc
+
+
+_ROW = "__xpdb_window_row__"
+
+
+def window_sharded(
+    data: ShardedTable,
+    partition_by: Sequence[str],
+    order_by: Sequence[str],
+    funcs: Sequence[WindowFunc],
+    *,
+    descending: bool | Sequence[bool] = False,
+    nulls_last: bool | Sequence[bool] = True,
+    num_parts: int | None = None,
+) -> ShardedTable:
+    """:func:`window` over a sharded table, by an exchange on the partition keys.
+
+    Rows are hash-partitioned on ``partition_by`` into ``num_parts`` parts (default: one per
+    shard), so each window partition lies whole in one part; the parts run concurrently
+    (:func:`xpdb.shards.map_shards`), and the results go back to the input's row order and
+    shard sizes. Without ``partition_by`` every row is in one window partition, so the shards
+    are gathered first. Equal to ``window(data.concat(), ...)`` split like ``data``.
+    """
+    sizes = [s.num_rows for s in data.shards]
+    kw = {"descending": descending, "nulls_last": nulls_last}
+    if not partition_by or data.num_shards == 1:
+        return _split_like(window(data.concat(), partition_by, order_by, funcs, **kw), sizes)
+    if _ROW in data.names:
+        raise XpdbError(f"column name {_ROW!r} is reserved by window_sharded")
+    xp = data.device.xp
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    tagged = [s.with_column(_ROW, Column(t.int64, xp.arange(offsets[i], offsets[i + 1],
+                                                             dtype=np.int64), None, None,
+                                         data.device))
+              for i, s in enumerate(data.shards)]
+    parts = exchange(tagged, partition_by, num_parts or data.num_shards)
+    done = map_shards(lambda p: window(p, partition_by, order_by, funcs, **kw), parts,
+                      data.device)
+    out = concat_tables(done)
+    order = _xp.argsort_bounded(xp, out.column(_ROW).data, int(offsets[-1]))
+    return _split_like(out.take(order).drop([_ROW]), sizes)
+
+
+def _split_like(table: Table, sizes: Sequence[int]) -> ShardedTable:
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    return ShardedTable([table.slice(int(bounds[i]), int(bounds[i + 1]))
+                         for i in range(len(sizes))])
