@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -29,7 +31,7 @@ def shards_of(at: pa.Table, device: str, cuts: list[int]) -> ShardedTable:
     # each shard built from its own slice: string dictionaries differ between shards
     bounds = [0, *cuts, at.num_rows]
     return ShardedTable([Table.from_arrow(at.slice(a, b - a), device)
-                         for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+                         for a, b in itertools.pairwise(bounds)])
 
 
 def test_equal_keys_hash_alike_across_shards(device, rng):
