@@ -95,12 +95,18 @@ extern "C" __global__ void {name}(const {id_t}* __restrict__ ids, {vals_arg}
 }}"""
 
 
+def _device_properties(xp: Any, dev_id: int) -> dict[str, Any]:
+    # cudaGetDeviceProperties costs about a millisecond: read it once per device
+    key = ("device_properties", dev_id)
+    return _xp.cached_kernel(key, lambda: dict(xp.cuda.runtime.getDeviceProperties(dev_id)))
+
+
 def _launch(xp: Any, op: str, ids: Any, n_groups: int, values: Any, valid: Any) -> Any:
     """Run the CUDA kernel of ``op`` and return the accumulator array."""
     id_t = _CTYPES[ids.dtype.name]
     val_t = None if values is None else _CTYPES[values.dtype.name]
     dev_id = ids.device.id
-    props = xp.cuda.runtime.getDeviceProperties(dev_id)
+    props = _device_properties(xp, dev_id)
     smem_limit = int(props.get("sharedMemPerBlockOptin", _SMEM_DEFAULT))
     shared = n_groups * 8 <= smem_limit
     has_valid = valid is not None
