@@ -447,4 +447,8 @@ def test_property_sort_and_dedup_match_pandas(device: str, pdf: pd.DataFrame, as
 def test_property_merge_matches_pandas(device: str, left: pd.DataFrame, right: pd.DataFrame,
                                        how: str) -> None:
     xl, xr = from_pandas(left, device=device), from_pandas(right, device=device)
-    check(xl.merge(xr, on="s", how=how), left.merge(right, on="s", how=how))
+    # pandas 3.0 and 3.1 order the matches of a null key differently (3.1 as xpdb: right
+    # rows in their order); with null keys compare the rows as a multiset
+    null_keys = bool(left["s"].isna().any() and right["s"].isna().any())
+    check(xl.merge(xr, on="s", how=how), left.merge(right, on="s", how=how),
+          check_row_order=not null_keys)
