@@ -76,11 +76,30 @@ def demo(rows: int, devices: Sequence[str]) -> int:
         top = _timed("top 5 fares", lambda c=clean: c.nlargest(5, "fare")[
             ["vendor", "fare", "distance"]], dev)
         results[name] = (by_pay, by_hour, top)
+        _check_with_pandas(trips, by_pay, top)
         print("\ntrips by payment type:")
         print(by_pay)
         print("\ntop 5 fares:")
         print(top)
     return 0
+
+
+def _check_with_pandas(trips: Any, by_pay: Any, top: Any) -> None:
+    """Recompute two of the demo's answers with pandas and say whether they agree."""
+    from .testing import assert_tables_equal
+
+    pdf = trips.to_pandas()
+    pdf = pdf[(pdf["fare"] > 0) & (pdf["distance"] > 0) & (pdf["distance"] < 50)]
+    exp_pay = (pdf.groupby("payment", observed=True)
+               .agg(trips=("fare", "count"), mean_fare=("fare", "mean"),
+                    mean_tip=("tip", "mean")).reset_index())
+    exp_pay["payment"] = exp_pay["payment"].astype(str)
+    exp_pay = exp_pay.sort_values("payment").reset_index(drop=True)  # xpdb: groups by key
+    exp_top = pdf.nlargest(5, "fare")[["vendor", "fare", "distance"]].reset_index(drop=True)
+    exp_top["vendor"] = exp_top["vendor"].astype(str)
+    assert_tables_equal(by_pay.to_pandas(), exp_pay, rtol=1e-9)
+    assert_tables_equal(top.to_pandas(), exp_top)
+    print("  results agree with pandas on the same data")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
