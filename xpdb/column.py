@@ -74,6 +74,7 @@ class Column:
 
     @property
     def has_validity(self) -> bool:
+        """True when the column carries a validity mask (it may still hold no nulls)."""
         return self.validity is not None
 
     @property
@@ -231,6 +232,7 @@ class Column:
         return arr
 
     def to_pylist(self) -> list[Any]:
+        """The values as a Python list (None for nulls), copied to the host."""
         return self.to_arrow().to_pylist()
 
     def to(self, device: Any) -> Column:

@@ -67,6 +67,7 @@ class Table:
     # -- structure ------------------------------------------------------------------------
     @property
     def num_rows(self) -> int:
+        """Number of rows."""
         return self._num_rows
 
     def __len__(self) -> int:
@@ -74,10 +75,12 @@ class Table:
 
     @property
     def names(self) -> list[str]:
+        """Column names, in order."""
         return list(self._columns)
 
     @property
     def columns(self) -> list[Column]:
+        """The columns, in order."""
         return list(self._columns.values())
 
     @property
@@ -86,6 +89,7 @@ class Table:
         return {n: c.dtype for n, c in self._columns.items()}
 
     def items(self) -> Iterator[tuple[str, Column]]:
+        """(name, column) pairs, in order."""
         return iter(self._columns.items())
 
     def __contains__(self, name: object) -> bool:
@@ -102,6 +106,7 @@ class Table:
 
     @property
     def nbytes(self) -> int:
+        """Bytes held on the device by every column."""
         return sum(c.nbytes for c in self._columns.values())
 
     def __repr__(self) -> str:
@@ -116,6 +121,7 @@ class Table:
 
     # -- derivation -----------------------------------------------------------------------
     def select(self, names: Sequence[str]) -> Table:
+        """The named columns, in the given order (no copy)."""
         return Table([(n, self.column(n)) for n in names], self._num_rows, self.device)
 
     def with_column(self, name: str, column: Column) -> Table:
@@ -125,12 +131,14 @@ class Table:
         return Table(cols, None if cols else self._num_rows, self.device)
 
     def drop(self, names: Sequence[str]) -> Table:
+        """The table without the named columns (each must exist)."""
         for n in names:
             self.column(n)
         return Table([(n, c) for n, c in self._columns.items() if n not in set(names)],
                      self._num_rows, self.device)
 
     def rename(self, mapping: Mapping[str, str]) -> Table:
+        """The table with columns renamed by ``mapping`` (old name -> new name)."""
         return Table([(mapping.get(n, n), c) for n, c in self._columns.items()],
                      self._num_rows, self.device)
 
@@ -147,6 +155,7 @@ class Table:
         return Table([(n, c.filter(mask)) for n, c in self._columns.items()], None, self.device)
 
     def slice(self, start: int, stop: int | None = None) -> Table:
+        """Rows ``start:stop`` as views (Python slice semantics, clamped to the table)."""
         start, stop, _ = slice(start, stop).indices(self._num_rows)
         stop = max(stop, start)
         return Table([(n, c.slice(start, stop)) for n, c in self._columns.items()],
@@ -222,6 +231,7 @@ class Table:
         return cls.from_arrow(pa.table(dict(data)), device)
 
     def to_pydict(self) -> dict[str, list[Any]]:
+        """The columns as Python lists (None for nulls), copied to the host."""
         return {n: c.to_pylist() for n, c in self._columns.items()}
 
 
