@@ -184,12 +184,8 @@ def test_compressed_file(device, tmp_path):
 
 
 def test_public_read_csv_returns_dataframe(device, tmp_path):
-    try:
-        from xpdb.frame import DataFrame
-    except Exception as e:  # noqa: BLE001 - the frame layer is built concurrently
-        pytest.skip(f"xpdb.frame is not importable yet: {e}")
-    if not hasattr(DataFrame, "_from_table"):
-        pytest.skip("DataFrame._from_table does not exist yet")
+    from xpdb.frame import DataFrame
+
     path = _write(tmp_path / "x.csv", "a,b\n1,x\n")
     df = read_csv(path, device=device)
     assert isinstance(df, DataFrame)

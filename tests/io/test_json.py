@@ -119,12 +119,8 @@ def test_small_blocks(device, tmp_path):
 
 
 def test_public_read_json_returns_dataframe(device, tmp_path):
-    try:
-        from xpdb.frame import DataFrame
-    except Exception as e:  # noqa: BLE001 - the frame layer is built concurrently
-        pytest.skip(f"xpdb.frame is not importable yet: {e}")
-    if not hasattr(DataFrame, "_from_table"):
-        pytest.skip("DataFrame._from_table does not exist yet")
+    from xpdb.frame import DataFrame
+
     df = read_json(_write(tmp_path / "x.jsonl", '{"a": 1}\n'), device=device)
     assert isinstance(df, DataFrame)
     assert_tables_equal(df._table, pa.table({"a": [1]}))

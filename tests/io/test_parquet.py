@@ -282,12 +282,8 @@ def test_shards_per_file_and_row_group(device, tmp_path):
 
 
 def test_public_read_parquet_returns_dataframe(device, tmp_path):
-    try:
-        from xpdb.frame import DataFrame
-    except Exception as e:  # noqa: BLE001 - the frame layer is built concurrently
-        pytest.skip(f"xpdb.frame is not importable yet: {e}")
-    if not hasattr(DataFrame, "_from_table"):
-        pytest.skip("DataFrame._from_table does not exist yet")
+    from xpdb.frame import DataFrame
+
     path = tmp_path / "p.parquet"
     write_parquet(pa.table({"a": [1]}), path)
     df = read_parquet(path, device=device)
