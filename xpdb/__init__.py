@@ -33,6 +33,7 @@ _LAZY = {
     "write_json": ("xpdb.io", "write_json"),
     "read_parquet_shards": ("xpdb.io", "read_parquet_shards"),
     "concat": ("xpdb.frame", "concat"),
+    "connect": ("xpdb.sql", "connect"),
 }
 
 
@@ -57,6 +58,7 @@ __all__ = [
     "XpdbError",
     "concat",
     "config",
+    "connect",
     "errors",
     "from_arrow",
     "from_pandas",

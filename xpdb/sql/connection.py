@@ -1,0 +1,374 @@
+"""``xpdb.connect()``: an in-memory SQL database over the kernels.
+
+The catalog maps names to Tables (and views to queries). A statement computes every change
+first and applies them through one function (:meth:`Database._apply`), so a statement that
+fails changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from .. import types as t
+from ..column import Column
+from ..device import get_device
+from ..errors import BindError, NotSupportedError, XpdbError
+from ..errors import TypeError as XTypeError
+from ..kernels import cast as kcast
+from ..table import Table, concat_tables, missing_column_message
+from .executor import Executor, Relation
+from .expressions import sql_type, to_mask
+from .parser import bind_parameters, parse
+from .planner import plan_query
+from .result import Result
+
+
+def connect(path: str | None = None, device: Any = "auto") -> Database:
+    """Open an in-memory SQL database.
+
+    Parameters
+    ----------
+    path : None
+        Only in-memory databases exist for now.
+    device : {"auto", "cpu", "gpu"} or Device
+        Where tables live and queries run.
+
+    Examples
+    --------
+    >>> db = connect(device="cpu")
+    >>> db.sql("SELECT 1 + 2 AS x").fetchall()
+    [(3,)]
+    """
+    if path is not None and path != ":memory:":
+        msg = (f"connect({path!r}): persistent databases are not supported yet (the storage "
+               "layer is a later step); use connect() for an in-memory database")
+        raise NotSupportedError(msg)
+    return Database(device)
+
+
+class Database:
+    """An in-memory catalog of tables and views plus a SQL front end."""
+
+    def __init__(self, device: Any = "auto"):
+        self.device = get_device(device)
+        self._tables: dict[str, Table] = {}
+        self._views: dict[str, exp.Expression] = {}
+
+    # -- catalog ------------------------------------------------------------------------
+    def register(self, name: str, obj: Any) -> None:
+        """Make ``obj`` (pandas DataFrame, pyarrow Table, xpdb Table or DataFrame) a table
+        called ``name`` (replacing one of that name), moved onto the database's device."""
+        self._apply({name: _to_table(obj, self.device)})
+
+    def unregister(self, name: str) -> None:
+        """Remove the table ``name``."""
+        self._require(name)
+        self._apply({name: None})
+
+    def table(self, name: str) -> Any:
+        """The table ``name`` as an :class:`xpdb.DataFrame`."""
+        from ..frame import DataFrame
+
+        return DataFrame._from_table(self._require(name))
+
+    def tables(self) -> list[str]:
+        """Names of the tables and views, sorted."""
+        return sorted([*self._tables, *self._views])
+
+    def _require(self, name: str) -> Table:
+        if name not in self._tables:
+            raise BindError(missing_column_message(name, list(self._tables), "table"))
+        return self._tables[name]
+
+    def _apply(self, changes: dict[str, Table | None],
+               views: dict[str, exp.Expression | None] | None = None) -> None:
+        """The one place the catalog changes (after a statement has fully succeeded)."""
+        for name, tb in changes.items():
+            if tb is None:
+                self._tables.pop(name, None)
+            else:
+                self._tables[name] = tb
+        for name, q in (views or {}).items():
+            if q is None:
+                self._views.pop(name, None)
+            else:
+                self._views[name] = q
+
+    # -- SQL ----------------------------------------------------------------------------
+    def sql(self, query: str) -> Result:
+        """Run one or more statements; the last one's result is returned."""
+        return self.execute(query)
+
+    def execute(self, query: str, params: Sequence[Any] | None = None) -> Result:
+        """Run ``query`` with ``?`` / ``$1`` placeholders bound to ``params`` as literals.
+
+        Examples
+        --------
+        >>> db = connect(device="cpu")
+        >>> db.execute("SELECT ? * 2 AS x, $2 AS s", [21, "hi"]).fetchall()
+        [(42, 'hi')]
+        """
+        trees = parse(query)
+        if not trees:
+            raise XpdbError("no SQL statement given")
+        result = None
+        for tree in trees:
+            bound = tree
+            if params is not None or tree.find(exp.Placeholder) is not None:
+                bound = bind_parameters(tree, params)
+            result = self._statement(bound)
+        assert result is not None
+        return result
+
+    def _executor(self) -> Executor:
+        return Executor(self._tables, self._views, self.device)
+
+    def _query(self, tree: exp.Expression) -> Relation:
+        ex = self._executor()
+        rel = ex.run(plan_query(tree))
+        if rel.scope.hidden:
+            keep = [i for i in range(len(rel.scope.fields)) if i not in rel.scope.hidden]
+            from .executor import make_relation
+
+            rel = make_relation([rel.table.columns[i] for i in keep],
+                                [rel.scope.fields[i] for i in keep], rel.table.num_rows,
+                                self.device)
+        return rel
+
+    def _statement(self, tree: exp.Expression) -> Result:
+        if isinstance(tree, exp.Query | exp.Values):
+            rel = self._query(tree)
+            return Result(rel.table, rel.names)
+        handler = {exp.Create: self._create, exp.Insert: self._insert, exp.Drop: self._drop,
+                   exp.Show: self._show, exp.Describe: self._describe,
+                   exp.Delete: self._delete, exp.Update: self._update}.get(type(tree))
+        if handler is None:
+            msg = f"statement {type(tree).__name__.upper()} is not supported yet"
+            raise NotSupportedError(msg)
+        return handler(tree)
+
+    def _create(self, tree: exp.Create) -> Result:
+        kind = str(tree.args.get("kind") or "").upper()
+        target = tree.this
+        schema = target if isinstance(target, exp.Schema) else None
+        table_node = schema.this if schema is not None else target
+        name = table_node.name
+        exists = name in self._tables or name in self._views
+        if exists and tree.args.get("exists"):
+            return _status(0, self.device)
+        if exists and not tree.args.get("replace"):
+            raise XpdbError(f"{name!r} already exists; use CREATE OR REPLACE or DROP it first")
+        query = tree.expression
+        if kind == "VIEW":
+            if query is None:
+                raise BindError("CREATE VIEW needs AS SELECT ...")
+            self._query(query)  # bind now so a broken view is rejected
+            self._apply({name: None}, {name: query})
+            return _status(0, self.device)
+        if kind != "TABLE":
+            raise NotSupportedError(f"CREATE {kind} is not supported yet")
+        if query is not None:
+            rel = self._query(query)
+            names = rel.names
+            if len(set(names)) != len(names):
+                raise BindError(f"CREATE TABLE AS gives duplicate column names {names}; alias them")
+            table = Table(list(zip(names, rel.table.columns, strict=True)), rel.table.num_rows,
+                          self.device)
+        else:
+            cols = []
+            for cdef in schema.expressions if schema is not None else []:
+                if not isinstance(cdef, exp.ColumnDef):
+                    raise NotSupportedError(f"{cdef.sql()!r} in CREATE TABLE is not supported yet")
+                dtype = sql_type(cdef.args["kind"])
+                cols.append((cdef.name, Column.from_arrow(pa.array([], dtype.to_arrow()), self.device)))
+            table = Table(cols, 0, self.device)
+        self._apply({name: table}, {name: None})
+        return _status(table.num_rows, self.device)
+
+    def _insert(self, tree: exp.Insert) -> Result:
+        if tree.args.get("overwrite") or tree.args.get("where") or tree.args.get("conflict"):
+            raise NotSupportedError("INSERT OVERWRITE / ON CONFLICT is not supported yet")
+        target = tree.this
+        schema = target if isinstance(target, exp.Schema) else None
+        name = (schema.this if schema is not None else target).name
+        table = self._require(name)
+        names = [c.name for c in schema.expressions] if schema is not None else table.names
+        for n in names:
+            table.column(n)
+        rel = self._query(tree.expression)
+        if len(rel.names) != len(names):
+            msg = (f"INSERT INTO {name} gives {len(rel.names)} values per row for "
+                   f"{len(names)} columns {names}")
+            raise BindError(msg)
+        n = rel.table.num_rows
+        given = dict(zip(names, rel.table.columns, strict=True))
+        cols = []
+        for cname, target_col in table.items():
+            src = given.get(cname)
+            if src is None:
+                src = Column.full(n, None, target_col.dtype, self.device)
+            elif src.dtype != target_col.dtype:
+                if src.null_count == n:
+                    src = Column.full(n, None, target_col.dtype, self.device)
+                else:
+                    src = kcast.cast(src, target_col.dtype, float_to_int="sql")
+            cols.append((cname, src))
+        new = concat_tables([table, Table(cols, n, self.device)])
+        self._apply({name: new})
+        return _status(n, self.device)
+
+    def _delete(self, tree: exp.Delete) -> Result:
+        from .expressions import evaluate
+
+        name = tree.this.name
+        table, ctx = self._table_context(name)
+        where = tree.args.get("where")
+        if where is None:
+            self._apply({name: table.slice(0, 0)})
+            return _status(table.num_rows, self.device)
+
+        keep = ~to_mask(evaluate(where.this, ctx), ctx)
+        new = table.filter(keep)
+        self._apply({name: new})
+        return _status(table.num_rows - new.num_rows, self.device)
+
+    def _table_context(self, name: str) -> tuple[Table, Any]:
+        from .executor import make_relation
+
+        table = self._require(name)
+        rel = make_relation(table.columns, [(name, c) for c in table.names], table.num_rows,
+                            self.device)
+        return table, self._executor().context(rel)
+
+    def _update(self, tree: exp.Update) -> Result:
+        if tree.args.get("from_") or tree.args.get("joins"):
+            raise NotSupportedError("UPDATE ... FROM is not supported yet")
+        from .expressions import as_column, evaluate
+
+        name = tree.this.name
+        table, ctx = self._table_context(name)
+        where = tree.args.get("where")
+        mask = to_mask(evaluate(where.this, ctx), ctx) if where is not None else None
+        new = table
+        for assign in tree.expressions:
+            cname = assign.this.name
+            old = table.column(cname)
+            val = as_column(evaluate(assign.expression, ctx), ctx)
+            if val.dtype != old.dtype:
+                val = (Column.full(len(val), None, old.dtype, self.device)
+                       if val.null_count == len(val) else
+                       kcast.cast(val, old.dtype, float_to_int="sql"))
+            if mask is not None:
+                from ..kernels import expr as kx
+
+                cond = Column(t.bool_, mask, None, None, self.device)
+                val = kx.case_when([cond], [val], old)
+            new = new.with_column(cname, val)
+        count = table.num_rows if mask is None else int(self.device.scalar(mask.sum()))
+        self._apply({name: new})
+        return _status(count, self.device)
+
+    def _drop(self, tree: exp.Drop) -> Result:
+        kind = str(tree.args.get("kind") or "").upper()
+        if kind not in ("TABLE", "VIEW"):
+            raise NotSupportedError(f"DROP {kind} is not supported yet")
+        store = self._tables if kind == "TABLE" else self._views
+        names = [tb.name for tb in tree.args.get("tables") or [tree.this]]
+        for name in names:
+            if name not in store and not tree.args.get("exists"):
+                raise BindError(missing_column_message(name, list(store), kind.lower()))
+        if kind == "TABLE":
+            self._apply(dict.fromkeys(names))
+        else:
+            self._apply({}, dict.fromkeys(names))
+        return _status(0, self.device)
+
+    def _show(self, tree: exp.Show) -> Result:
+        if str(tree.name).upper() != "TABLES":
+            raise NotSupportedError(f"SHOW {tree.name} is not supported yet")
+        col = Column.from_arrow(pa.array(self.tables(), pa.string()), self.device)
+        return Result(Table([("name", col)], None, self.device), ["name"])
+
+    def _describe(self, tree: exp.Describe) -> Result:
+        target = tree.this
+        if isinstance(target, exp.Table) and target.name in self._tables:
+            table = self._tables[target.name]
+            names, types = table.names, [sql_type_name(c.dtype) for c in table.columns]
+        else:
+            query = target.this if isinstance(target, exp.Table) and target.name in self._views \
+                else target
+            if isinstance(target, exp.Table) and target.name in self._views:
+                query = self._views[target.name]
+            elif isinstance(target, exp.Table):
+                self._require(target.name)
+            rel = self._query(query)
+            names, types = rel.names, [sql_type_name(c.dtype) for c in rel.table.columns]
+        out = Table([("column_name", Column.from_arrow(pa.array(names, pa.string()), self.device)),
+                     ("column_type", Column.from_arrow(pa.array(types, pa.string()), self.device))],
+                    None, self.device)
+        return Result(out, ["column_name", "column_type"])
+
+    def __repr__(self) -> str:
+        return f"Database(in-memory on {self.device}; tables: {self.tables()})"
+
+
+_SQL_NAMES = {"bool": "BOOLEAN", "int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER",
+              "int64": "BIGINT", "uint8": "UTINYINT", "uint16": "USMALLINT", "uint32": "UINTEGER",
+              "uint64": "UBIGINT", "float32": "FLOAT", "float64": "DOUBLE", "string": "VARCHAR",
+              "date": "DATE"}
+
+
+def sql_type_name(dtype: t.DataType) -> str:
+    """DuckDB's name of an xpdb type (``INTEGER``, ``VARCHAR``, ``DECIMAL(10,2)``...).
+
+    Examples
+    --------
+    >>> sql_type_name(t.int32), sql_type_name(t.decimal(10, 2)), sql_type_name(t.timestamp("ns"))
+    ('INTEGER', 'DECIMAL(10,2)', 'TIMESTAMP_NS')
+    """
+    if dtype.kind in _SQL_NAMES:
+        return _SQL_NAMES[dtype.kind]
+    if dtype.is_decimal:
+        return f"DECIMAL({dtype.precision},{dtype.scale})"
+    if dtype.kind == "timestamp":
+        if dtype.tz:
+            return "TIMESTAMP WITH TIME ZONE"
+        return {"us": "TIMESTAMP", "s": "TIMESTAMP_S", "ms": "TIMESTAMP_MS",
+                "ns": "TIMESTAMP_NS"}[dtype.unit or "us"]
+    if dtype.kind == "duration":
+        return "INTERVAL"
+    return str(dtype).upper()
+
+
+def _status(count: int, device: Any) -> Result:
+    col = Column.from_arrow(pa.array([count], pa.int64()), device)
+    return Result(Table([("Count", col)], None, device), ["Count"], rowcount=count)
+
+
+def _to_table(obj: Any, device: Any) -> Table:
+    from ..shards import ShardedTable
+
+    if isinstance(obj, Table):
+        return obj.to(device)
+    if isinstance(obj, ShardedTable):
+        return obj.concat().to(device)
+    if isinstance(obj, pa.Table | pa.RecordBatch):
+        return Table.from_arrow(obj, device)
+    inner = getattr(obj, "_table", None)
+    if isinstance(inner, Table):  # xpdb DataFrame
+        return inner.to(device)
+    import pandas as pd
+
+    if isinstance(obj, pd.DataFrame):
+        return Table.from_pandas(obj, device)
+    msg = (f"cannot register an object of type {type(obj).__name__}; pass a pandas DataFrame, "
+           "a pyarrow Table, or an xpdb Table or DataFrame")
+    raise XTypeError(msg)
+
+
+__all__ = ["Database", "connect"]
+

@@ -1,0 +1,568 @@
+"""Run logical plans (:mod:`xpdb.sql.plan`) on the kernels.
+
+Every node produces a :class:`Relation`: a Table whose columns are named ``_c0, _c1...``
+and a :class:`~xpdb.sql.expressions.Scope` saying which SQL (qualifier, name) each holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from .. import types as t
+from ..column import Column
+from ..errors import BindError, NotSupportedError, XpdbError
+from ..errors import TypeError as XTypeError
+from ..kernels import cast as kcast
+from ..kernels import expr as kx
+from ..kernels import groupby as kg
+from ..kernels import join as kj
+from ..kernels import sort as ksort
+from ..kernels import window as kw
+from ..table import Table, concat_tables, missing_column_message
+from . import plan as p
+from .expressions import Context, Scope, as_column, canonical, evaluate, literal_value, to_mask
+from .functions import AGGREGATES, function_name, positional_args
+
+
+@dataclass
+class Relation:
+    """A table and the scope that names its columns (plus aggregate substitutions)."""
+
+    table: Table
+    scope: Scope
+    subst: dict[str, int] = field(default_factory=dict)
+    grouped: bool = False
+    canon_scope: Scope | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [n for _, n in self.scope.fields]
+
+
+def make_relation(columns: list[Column], fields: list[tuple[str | None, str]], n: int,
+                  device: Any, hidden: set[int] | None = None) -> Relation:
+    """A Relation over ``columns`` (internal names ``_c0``...)."""
+    table = Table([(f"_c{i}", c) for i, c in enumerate(columns)], None if columns else n, device)
+    return Relation(table, Scope(list(fields), set(hidden or ())))
+
+
+def _conjuncts(e: exp.Expression | None) -> list[exp.Expression]:
+    if e is None:
+        return []
+    if isinstance(e, exp.And):
+        return _conjuncts(e.this) + _conjuncts(e.expression)
+    if isinstance(e, exp.Paren):
+        return _conjuncts(e.this)
+    return [e]
+
+
+class Executor:
+    """Runs plans against a catalog.
+
+    Parameters
+    ----------
+    tables : mapping of str to Table
+    views : mapping of str to a sqlglot query
+    device : Device
+    """
+
+    def __init__(self, tables: Mapping[str, Table], views: Mapping[str, exp.Expression],
+                 device: Any):
+        self.tables, self.views, self.device = tables, views, device
+
+    # -- entry points -------------------------------------------------------------------
+    def run(self, node: p.Node) -> Relation:
+        """Execute ``node``."""
+        method: Callable[[Any], Relation] = getattr(self, "_" + type(node).__name__.lower())
+        return method(node)
+
+    def context(self, rel: Relation) -> Context:
+        """The evaluation context of a relation (with subqueries wired to this executor)."""
+        def subquery(query: exp.Expression) -> Table:
+            from .planner import plan_query
+
+            try:
+                return self.run(plan_query(query, query.meta.get("xpdb_ctes"))).table
+            except BindError as e:
+                for col in query.find_all(exp.Column):
+                    try:
+                        rel.scope.resolve(col.name, col.table or None)
+                    except BindError:
+                        continue
+                    msg = f"correlated subqueries are not supported yet ({col.sql()!r} refers to the outer query)"
+                    raise NotSupportedError(msg) from e
+                raise
+
+        return Context(rel.table, rel.scope, rel.subst, rel.grouped, subquery, rel.canon_scope)
+
+    # -- leaves -------------------------------------------------------------------------
+    def _scan(self, node: p.Scan) -> Relation:
+        if node.name in self.views:
+            from .planner import plan_query
+
+            rel = self.run(plan_query(self.views[node.name]))
+            return self._rename(rel, node.alias, [])
+        table = self.tables.get(node.name)
+        if table is None:
+            lower = {k.lower(): k for k in self.tables}
+            if node.name.lower() in lower:
+                table = self.tables[lower[node.name.lower()]]
+            else:
+                names = list(self.tables) + list(self.views)
+                raise BindError(missing_column_message(node.name, names, "table"))
+        return make_relation(table.columns, [(node.alias, n) for n in table.names],
+                             table.num_rows, self.device)
+
+    def _onerow(self, node: p.OneRow) -> Relation:
+        return make_relation([], [], 1, self.device)
+
+    def _values(self, node: p.Values) -> Relation:
+        one = self.context(self._onerow(p.OneRow()))
+        columns = []
+        for j in range(len(node.names)):
+            vals = []
+            for row in node.rows:
+                v = evaluate(row[j], one)
+                vals.append(v.to_pylist()[0] if isinstance(v, Column) else v)
+            try:
+                arr = pa.array(vals)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+                msg = f"VALUES column {j + 1} mixes types that have no common type: {vals!r}"
+                raise XTypeError(msg) from e
+            if pa.types.is_null(arr.type):
+                arr = arr.cast(pa.int32())
+            columns.append(Column.from_arrow(arr, self.device))
+        return make_relation(columns, [(None, n) for n in node.names], len(node.rows), self.device)
+
+    def _alias(self, node: p.Alias) -> Relation:
+        return self._rename(self.run(node.child), node.alias, node.columns)
+
+    def _rename(self, rel: Relation, alias: str, columns: list[str]) -> Relation:
+        names = rel.names
+        if len(columns) > len(names):
+            msg = f"{alias!r} has {len(names)} columns but {len(columns)} names were given"
+            raise BindError(msg)
+        names = list(columns) + names[len(columns):]
+        visible = [i for i in range(len(names)) if i not in rel.scope.hidden]
+        cols = [rel.table.columns[i] for i in visible]
+        return make_relation(cols, [(alias, names[i]) for i in visible], rel.table.num_rows,
+                             self.device)
+
+    # -- filters and joins ----------------------------------------------------------------
+    def _filter(self, node: p.Filter) -> Relation:
+        preds = _conjuncts(node.predicate)
+        if isinstance(node.child, p.Join) and node.child.kind in ("inner", "cross"):
+            rel, rest = self._join_with(node.child, preds)
+        else:
+            rel, rest = self.run(node.child), preds
+        if not rest:
+            return rel
+        ctx = self.context(rel)
+        mask = None
+        for pred in rest:
+            m = to_mask(evaluate(pred, ctx), ctx)
+            mask = m if mask is None else mask & m
+        return Relation(rel.table.filter(mask), rel.scope, rel.subst, rel.grouped, rel.canon_scope)
+
+    def _join(self, node: p.Join) -> Relation:
+        return self._join_with(node, [])[0]
+
+    def _join_with(self, node: p.Join, extra: list[exp.Expression]
+                   ) -> tuple[Relation, list[exp.Expression]]:
+        inner = node.kind in ("inner", "cross")
+        if inner and isinstance(node.left, p.Join) and node.left.kind in ("inner", "cross"):
+            left, extra = self._join_with(node.left, extra)
+        else:
+            left = self.run(node.left)
+        right = self.run(node.right)
+        nl = len(left.scope.fields)
+        both = Scope(left.scope.fields + right.scope.fields,
+                     left.scope.hidden | {i + nl for i in right.scope.hidden})
+        conds = _conjuncts(node.on)
+        rest = []
+        for e in extra if inner else []:
+            (conds if _resolves(e, both) else rest).append(e)
+        if not inner:
+            rest = list(extra)
+        lkeys, rkeys, residual = [], [], []
+        for c in conds:
+            pair = _equi_pair(c, left.scope, right.scope)
+            if pair is None:
+                residual.append(c)
+            else:
+                lkeys.append(pair[0])
+                rkeys.append(pair[1])
+        for name in node.using:
+            lkeys.append(exp.column(name))
+            rkeys.append(exp.column(name))
+        li, ri = self._match(left, right, lkeys, rkeys, node.kind)
+        xp = self.device.xp
+        cols = self._combine(left, right, li, ri, False)
+        if residual:
+            ctx = self.context(make_relation(cols, both.fields, int(li.shape[0]), self.device))
+            mask = None
+            for r in residual:
+                m = to_mask(evaluate(r, ctx), ctx)
+                mask = m if mask is None else mask & m
+            li, ri = li[mask], ri[mask]
+        outer = False
+        if node.kind in ("left", "outer"):
+            li, ri, outer = *_add_unmatched(xp, li, ri, left.table.num_rows), True
+        if node.kind in ("right", "outer"):
+            ri, li, outer = *_add_unmatched(xp, ri, li, right.table.num_rows), True
+        if residual or outer:
+            cols = self._combine(left, right, li, ri, outer)
+        hidden = set(both.hidden)
+        for name in node.using:
+            lpos = left.scope.resolve(name)
+            rpos = right.scope.resolve(name)
+            lc, rc = cols[lpos], cols[nl + rpos]
+            if node.kind == "right":
+                cols[lpos] = rc
+            elif node.kind == "outer":
+                cols[lpos] = kx.coalesce(lc, rc)
+            hidden.add(nl + rpos)
+        return make_relation(cols, both.fields, int(li.shape[0]), self.device, hidden), rest
+
+    def _match(self, left: Relation, right: Relation, lkeys: list[exp.Expression],
+               rkeys: list[exp.Expression], kind: str) -> tuple[Any, Any]:
+        if not lkeys:
+            return kj.join_indices(left.table, right.table, [], [], "cross")
+        lctx, rctx = self.context(left), self.context(right)
+        lt = Table([(f"k{i}", as_column(evaluate(e, lctx), lctx)) for i, e in enumerate(lkeys)],
+                   left.table.num_rows, self.device)
+        rt = Table([(f"k{i}", as_column(evaluate(e, rctx), rctx)) for i, e in enumerate(rkeys)],
+                   right.table.num_rows, self.device)
+        names = lt.names
+        return kj.join_indices(lt, rt, names, names, "inner")
+
+    def _combine(self, left: Relation, right: Relation, li: Any, ri: Any, outer: bool
+                 ) -> list[Column]:
+        return ([c.take(li, outer) for c in left.table.columns]
+                + [c.take(ri, outer) for c in right.table.columns])
+
+    # -- aggregation and windows --------------------------------------------------------
+    def _aggregate(self, node: p.Aggregate) -> Relation:
+        child = self.run(node.child)
+        ctx = self.context(child)
+        n = child.table.num_rows
+        pre: list[tuple[str, Column]] = [("__one", kx.literal(1, n, self.device, "int8"))]
+        keys = []
+        key_exprs = []
+        for i, k in enumerate(node.keys):
+            try:
+                v = evaluate(k, ctx)
+            except BindError:
+                if "xpdb_alias" not in k.meta:
+                    raise
+                k = k.meta["xpdb_alias"]  # noqa: PLW2901 - GROUP BY names a select alias
+                v = evaluate(k, ctx)
+            key_exprs.append(k)
+            pre.append((f"__k{i}", as_column(v, ctx)))
+            keys.append(f"__k{i}")
+        aggs = []
+        for j, a in enumerate(node.aggs):
+            aggs.append(self._agg_spec(a, j, ctx, pre))
+        table = Table(pre, n, self.device)
+        out = kg.groupby_agg(table, keys, aggs) if keys else kg.aggregate(table, aggs)
+        subst = {canonical(k, child.scope): i for i, k in enumerate(key_exprs)}
+        for j, a in enumerate(node.aggs):
+            subst[canonical(a, child.scope)] = len(keys) + j
+        cols = [out.column(k) for k in keys] + [out.column(a.name) for a in aggs]
+        rel = make_relation(cols, [(None, f"__g{i}") for i in range(len(cols))],
+                            out.num_rows, self.device)
+        return Relation(rel.table, rel.scope, subst, True, child.scope)
+
+    def _agg_spec(self, a: exp.Expression, j: int, ctx: Context,
+                  pre: list[tuple[str, Column]]) -> kg.Agg:
+        if isinstance(a, exp.Filter):
+            # agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END); count(*) counts rows
+            cond = a.expression.this
+            a = a.this.copy()
+            if isinstance(a, exp.Count) and (a.this is None or isinstance(a.this, exp.Star)):
+                a.set("this", exp.Literal.number(1))
+            target = a.this.expressions[0] if isinstance(a.this, exp.Distinct) else a.this
+            target.replace(exp.Case(ifs=[exp.If(this=cond.copy(), true=target.copy())]))
+        name = function_name(a)
+        arg = a.this if isinstance(a, exp.Count) else None
+        if isinstance(a, exp.Count) and (arg is None or isinstance(arg, exp.Star)):
+            return kg.Agg("count_star", None, f"__r{j}")
+        if isinstance(arg, exp.Distinct):
+            if name != "count" or len(arg.expressions) != 1:
+                raise NotSupportedError(f"{name}(DISTINCT ...) is not supported yet")
+            pre.append((f"__a{j}", as_column(evaluate(arg.expressions[0], ctx), ctx)))
+            return kg.Agg("count_distinct", f"__a{j}", f"__r{j}")
+        if any(isinstance(x, exp.Distinct) for x in a.iter_expressions()):
+            raise NotSupportedError(f"{name}(DISTINCT ...) is not supported yet")
+        func = AGGREGATES.get(name)
+        args = positional_args(a)
+        if func is None or not args:
+            raise NotSupportedError(f"aggregate function {name}() is not supported yet")
+        pre.append((f"__a{j}", as_column(evaluate(args[0], ctx), ctx)))
+        options: dict[str, Any] = {}
+        if func in ("quantile", "quantile_disc") and len(args) > 1:
+            q = literal_value(args[1])
+            if not isinstance(q, int | float):
+                raise NotSupportedError(f"{name}() takes one constant fraction for now")
+            options["q"] = float(q)
+        if func in ("corr", "covar_pop", "covar_samp") and len(args) > 1:
+            pre.append((f"__b{j}", as_column(evaluate(args[1], ctx), ctx)))
+            options["other"] = f"__b{j}"
+        return kg.Agg(func, f"__a{j}", f"__r{j}", options)
+
+    def _window(self, node: p.Window) -> Relation:
+        child = self.run(node.child)
+        ctx = self.context(child)
+        cols = list(child.table.columns)
+        fields = list(child.scope.fields)
+        subst = dict(child.subst)
+        canon = child.canon_scope or child.scope
+        for w in node.funcs:
+            cols.append(self._window_column(w, ctx))
+            fields.append((None, f"__w{len(cols)}"))
+            subst[canonical(w, canon)] = len(cols) - 1
+        rel = make_relation(cols, fields, child.table.num_rows, self.device, child.scope.hidden)
+        return Relation(rel.table, rel.scope, subst, child.grouped, child.canon_scope)
+
+    def _window_column(self, w: exp.Window, ctx: Context) -> Column:
+        frame, frame_type = _frame(w.args.get("spec"))
+        f = w.this
+        name = function_name(f)
+        name = {"rownumber": "row_number", "denserank": "dense_rank", "percentrank":
+                "percent_rank", "cumedist": "cume_dist", "firstvalue": "first_value",
+                "lastvalue": "last_value", "avg": "mean"}.get(name, name)
+        cols: list[tuple[str, Column]] = []
+        part = []
+        for i, e in enumerate(w.args.get("partition_by") or []):
+            cols.append((f"__p{i}", as_column(evaluate(e, ctx), ctx)))
+            part.append(f"__p{i}")
+        order, desc, nlast = [], [], []
+        order_node = w.args.get("order")
+        for i, o in enumerate(order_node.expressions if order_node is not None else []):
+            cols.append((f"__o{i}", as_column(evaluate(o.this, ctx), ctx)))
+            order.append(f"__o{i}")
+            desc.append(bool(o.args.get("desc")))
+            nlast.append(not o.args.get("nulls_first"))
+        args = positional_args(f)
+        column = None
+        offset, default = 1, None
+        if isinstance(f, exp.Count) and (not args or isinstance(args[0], exp.Star)):
+            name = "count_star"
+        elif args:
+            cols.append(("__x", as_column(evaluate(args[0], ctx), ctx)))
+            column = "__x"
+            if len(args) > 1:
+                offset = int(literal_value(args[1]))
+            if len(args) > 2:
+                default = literal_value(args[2])
+        if name not in kw.FUNCTIONS:
+            raise NotSupportedError(f"window function {name}() is not supported yet")
+        table = Table(cols, ctx.n, self.device) if cols else Table((), ctx.n, self.device)
+        if not cols:
+            table = Table([("__one", kx.literal(1, ctx.n, self.device, "int8"))], None, self.device)
+        func = kw.WindowFunc(name, column, "__out", offset, default, frame, frame_type)
+        out = kw.window(table, part, order, [func],
+                        descending=desc or False, nulls_last=nlast or True)
+        return out.column("__out")
+
+    # -- projection and ordering ----------------------------------------------------------
+    def _project(self, node: p.Project) -> Relation:
+        child = self.run(node.child)
+        ctx = self.context(child)
+        cols, fields = [], []
+        for name, e in node.items:
+            if isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)):
+                for i in _star(e, child.scope):
+                    if child.grouped:
+                        raise BindError("SELECT * is not allowed with GROUP BY; list the columns")
+                    cols.append(child.table.columns[i])
+                    fields.append((None, child.scope.fields[i][1]))
+                continue
+            cols.append(as_column(evaluate(e, ctx), ctx))
+            if isinstance(e, exp.Column) and name == e.name:
+                # an unaliased column is named as stored (identifiers are case-insensitive)
+                scope = child.canon_scope or child.scope
+                name = scope.fields[scope.resolve(e.name, e.table or None)][1]  # noqa: PLW2901
+            fields.append((None, name))
+        return make_relation(cols, fields, child.table.num_rows, self.device)
+
+    def _distinct(self, node: p.Distinct) -> Relation:
+        rel = self.run(node.child)
+        if not rel.table.names:
+            return rel
+        return Relation(ksort.distinct(rel.table), rel.scope)
+
+    def _sort(self, node: p.Sort) -> Relation:
+        rel = self.run(node.child)
+        idx = []
+        for key, _, _ in node.keys:
+            idx.append(rel.scope.resolve(key) if isinstance(key, str) else key)
+        names = [rel.table.names[i] for i in idx]
+        order = ksort.sort_indices(rel.table, names, [d for _, d, _ in node.keys],
+                                   [nl for _, _, nl in node.keys])
+        return Relation(rel.table.take(order), rel.scope)
+
+    def _limit(self, node: p.Limit) -> Relation:
+        rel = self.run(node.child)
+        stop = None if node.limit is None else node.offset + node.limit
+        return Relation(rel.table.slice(node.offset, stop), rel.scope)
+
+    def _head(self, node: p.Head) -> Relation:
+        rel = self.run(node.child)
+        w = len(rel.scope.fields) - node.hidden
+        return make_relation(rel.table.columns[:w], rel.scope.fields[:w], rel.table.num_rows,
+                             self.device)
+
+    def _setop(self, node: p.SetOp) -> Relation:
+        left, right = self.run(node.left), self.run(node.right)
+        lt, rt = _visible(left), _visible(right)
+        if len(lt.names) != len(rt.names):
+            msg = (f"{node.kind.upper()} needs the same number of columns on both sides, got "
+                   f"{len(lt.names)} and {len(rt.names)}")
+            raise BindError(msg)
+        lcols, rcols = [], []
+        for pair in zip(lt.columns, rt.columns, strict=True):
+            a, b = _unify_types(*pair)
+            lcols.append(a)
+            rcols.append(b)
+        names = [f"_c{i}" for i in range(len(lcols))]
+        lt = Table(list(zip(names, lcols, strict=True)), lt.num_rows, self.device)
+        rt = Table(list(zip(names, rcols, strict=True)), rt.num_rows, self.device)
+        if node.kind == "union":
+            out = concat_tables([lt, rt])
+            if node.distinct:
+                out = ksort.distinct(out)
+        else:
+            if not node.distinct:
+                raise NotSupportedError(f"{node.kind.upper()} ALL is not supported yet")
+            how = "semi" if node.kind == "intersect" else "anti"
+            base = ksort.distinct(lt)
+            li, _ = kj.join_indices(base, rt, names, names, how, nulls_equal=True)
+            out = base.take(li)
+        vis = [f for i, f in enumerate(left.scope.fields) if i not in left.scope.hidden]
+        fields = [(None, n) for _, n in vis]
+        return make_relation(out.columns, fields, out.num_rows, self.device)
+
+
+def _frame(spec: exp.Expression | None) -> tuple[tuple[int | None, int | None] | None, str]:
+    """A WindowSpec as the window kernel's (lo, hi) offsets and frame type."""
+    if spec is None:
+        return None, "rows"
+    kind = str(spec.args.get("kind") or "rows").lower()
+    if kind not in ("rows", "range") or spec.args.get("exclude"):
+        raise NotSupportedError(f"window frame {spec.sql(dialect='duckdb')!r} is not supported yet")
+
+    def bound(which: str) -> int | None:
+        value = spec.args.get(which)
+        side = str(spec.args.get(f"{which}_side") or "").lower()
+        text = value.upper() if isinstance(value, str) else None
+        if text == "UNBOUNDED":
+            return None
+        if text == "CURRENT ROW" or value is None:
+            return 0
+        n = int(literal_value(value))
+        return -n if side == "preceding" else n
+
+    lo, hi = bound("start"), bound("end")
+    if kind == "range" and (lo not in (None, 0) or hi not in (None, 0)):
+        raise NotSupportedError("RANGE frames with offsets are not supported yet; use ROWS")
+    return (lo, hi), kind
+
+
+def _visible(rel: Relation) -> Table:
+    keep = [n for i, n in enumerate(rel.table.names) if i not in rel.scope.hidden]
+    return rel.table.select(keep)
+
+
+def _unify_types(a: Column, b: Column) -> tuple[Column, Column]:
+    if a.dtype == b.dtype:
+        return a, b
+    if a.null_count == len(a) and len(a):
+        return kcast.cast(a, b.dtype), b
+    if b.null_count == len(b) and len(b):
+        return a, kcast.cast(b, a.dtype)
+    try:
+        to = t.common_numeric(a.dtype, b.dtype)
+    except XpdbError:
+        if len(a) == 0:
+            return kcast.cast(a, b.dtype), b
+        if len(b) == 0:
+            return a, kcast.cast(b, a.dtype)
+        msg = f"set operation columns have types {a.dtype} and {b.dtype} with no common type; cast one"
+        raise XTypeError(msg) from None
+    return kcast.cast(a, to), kcast.cast(b, to)
+
+
+def _star(e: exp.Expression, scope: Scope) -> list[int]:
+    qualifier = e.table if isinstance(e, exp.Column) else None
+    star = e.this if isinstance(e, exp.Column) else e
+    excluded = {c.name for c in (star.args.get("except_") or star.args.get("except") or [])}
+    for key in ("replace", "rename"):
+        if star.args.get(key):
+            raise NotSupportedError(f"SELECT * {key.upper()} is not supported yet")
+    out = []
+    for i, (q, n) in enumerate(scope.fields):
+        if i in scope.hidden or n in excluded:
+            continue
+        if qualifier and q != qualifier:
+            continue
+        out.append(i)
+    if qualifier and not any(q == qualifier for q, _ in scope.fields):
+        quals = sorted({q for q, _ in scope.fields if q})
+        raise BindError(missing_column_message(qualifier, quals, "table"))
+    return out
+
+
+def _add_unmatched(xp: Any, idx: Any, other: Any, n: int) -> tuple[Any, Any]:
+    matched = xp.zeros(n, dtype=bool)
+    matched[idx[idx >= 0]] = True  # every writer writes True, so duplicates are harmless
+    missing = xp.flatnonzero(~matched).astype(idx.dtype if idx.size else "int64")
+    pad = xp.full(missing.shape[0], -1, dtype=missing.dtype)
+    return xp.concatenate([idx, missing]), xp.concatenate([other.astype(missing.dtype), pad])
+
+
+def _side(e: exp.Expression, left: Scope, right: Scope) -> str | None:
+    cols = list(e.find_all(exp.Column))
+    if not cols or e.find(exp.Subquery, exp.Query) is not None:
+        return None
+    sides = set()
+    for c in cols:
+        in_l, in_r = _can(left, c), _can(right, c)
+        if in_l == in_r:
+            return None
+        sides.add("l" if in_l else "r")
+    return sides.pop() if len(sides) == 1 else None
+
+
+def _can(scope: Scope, c: exp.Column) -> bool:
+    try:
+        scope.resolve(c.name, c.table or None)
+    except BindError:
+        return False
+    return True
+
+
+def _resolves(e: exp.Expression, scope: Scope) -> bool:
+    if e.find(exp.Subquery, exp.Query) is not None:
+        return False
+    return all(_can(scope, c) for c in e.find_all(exp.Column))
+
+
+def _equi_pair(c: exp.Expression, left: Scope, right: Scope
+               ) -> tuple[exp.Expression, exp.Expression] | None:
+    if not isinstance(c, exp.EQ):
+        return None
+    a, b = _side(c.this, left, right), _side(c.expression, left, right)
+    if a == "l" and b == "r":
+        return c.this, c.expression
+    if a == "r" and b == "l":
+        return c.expression, c.this
+    return None
+
+
+__all__ = ["Executor", "Relation", "make_relation"]
