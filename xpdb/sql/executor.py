@@ -74,6 +74,8 @@ class Executor:
     def __init__(self, tables: Mapping[str, Table], views: Mapping[str, exp.Expression],
                  device: Any):
         self.tables, self.views, self.device = tables, views, device
+        # intermediate relations of a decorrelation, scanned by name (see decorrelate.py)
+        self.given: dict[str, Relation] = {}
 
     # -- entry points -------------------------------------------------------------------
     def run(self, node: p.Node) -> Relation:
@@ -98,10 +100,18 @@ class Executor:
                     raise NotSupportedError(msg) from e
                 raise
 
-        return Context(rel.table, rel.scope, rel.subst, rel.grouped, subquery, rel.canon_scope)
+        def correlated(node: exp.Expression, ctx: Context) -> Any:
+            from .decorrelate import apply
+
+            return apply(node, ctx, self)
+
+        return Context(rel.table, rel.scope, rel.subst, rel.grouped, subquery, rel.canon_scope,
+                       correlated)
 
     # -- leaves -------------------------------------------------------------------------
     def _scan(self, node: p.Scan) -> Relation:
+        if node.name in self.given:
+            return self.given[node.name]
         if node.name in self.views:
             from .planner import plan_query
 

@@ -73,7 +73,9 @@ class Context:
 
     ``subst`` maps canonical SQL text of whole sub-expressions (group keys, aggregates) to
     column indexes of ``table``; with ``grouped`` set, other column references are errors.
-    ``subquery`` runs an uncorrelated subquery and returns its table.
+    ``subquery`` runs an uncorrelated subquery and returns its table; ``correlated``
+    evaluates a subquery expression that refers to this context's columns (decorrelated),
+    or returns NotImplemented when it does not.
     """
 
     table: Table
@@ -82,6 +84,7 @@ class Context:
     grouped: bool = False
     subquery: Callable[[exp.Expression], Table] | None = None
     canon_scope: Scope | None = None
+    correlated: Callable[[exp.Expression, Context], Any] | None = None
 
     @property
     def n(self) -> int:
@@ -207,6 +210,9 @@ def arith(op: str, a: Value, b: Value, ctx: Context) -> Value:
 def _compare(op: str) -> Callable[[exp.Expression, Context], Value]:
     def run(node: exp.Expression, ctx: Context) -> Value:
         if isinstance(node.expression, exp.Any | exp.All):
+            out = _correlated(node, ctx)
+            if out is not NotImplemented:
+                return out
             quant = node.expression
             if not ((op == "eq" and isinstance(quant, exp.Any))
                     or (op == "ne" and isinstance(quant, exp.All))):
@@ -264,6 +270,9 @@ def _in(node: exp.In, ctx: Context) -> Value:
     a = evaluate(node.this, ctx)
     query = node.args.get("query")
     if query is not None:
+        out = _correlated(node, ctx)
+        if out is not NotImplemented:
+            return out
         sub = run_subquery(query, ctx)
         if sub.num_rows and len(sub.names) != 1:
             raise XpdbError(f"an IN subquery must return one column, got {sub.names}")
@@ -288,7 +297,16 @@ def run_subquery(query: exp.Expression, ctx: Context) -> Table:
     return ctx.subquery(query)
 
 
+def _correlated(node: exp.Expression, ctx: Context) -> Value:
+    if ctx.correlated is None:
+        return NotImplemented
+    return ctx.correlated(node, ctx)
+
+
 def _subquery(node: exp.Subquery, ctx: Context) -> Value:
+    out = _correlated(node, ctx)
+    if out is not NotImplemented:
+        return out
     sub = run_subquery(node, ctx)
     if len(sub.names) != 1:
         raise XpdbError(f"a scalar subquery must return one column, got {sub.names}")
@@ -301,6 +319,9 @@ def _subquery(node: exp.Subquery, ctx: Context) -> Value:
 
 
 def _exists(node: exp.Exists, ctx: Context) -> Value:
+    out = _correlated(node, ctx)
+    if out is not NotImplemented:
+        return out
     sub = run_subquery(node.this, ctx)
     return sub.num_rows > 0
 
