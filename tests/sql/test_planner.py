@@ -40,7 +40,6 @@ def test_correlated_subquery_not_supported(both) -> None:
 
 
 @pytest.mark.parametrize("q, what", [
-    ("SELECT cust, sum(qty) FROM orders GROUP BY ROLLUP (cust)", "ROLLUP"),
     ("SELECT DISTINCT ON (cust) cust FROM orders", "DISTINCT ON"),
     ("WITH RECURSIVE r AS (SELECT 1) SELECT * FROM r", "RECURSIVE"),
     ("SELECT cust FROM orders INTERSECT ALL SELECT cust FROM customers", "INTERSECT ALL"),

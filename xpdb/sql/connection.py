@@ -22,8 +22,8 @@ from ..kernels import cast as kcast
 from ..table import Table, concat_tables, missing_column_message
 from .executor import Executor, Relation
 from .expressions import sql_type, to_mask
+from .optimizer.estimate import TableStats
 from .parser import bind_parameters, parse
-from .planner import plan_query
 from .result import Result
 
 
@@ -57,6 +57,10 @@ class Database:
         self.device = get_device(device)
         self._tables: dict[str, Table] = {}
         self._views: dict[str, exp.Expression] = {}
+        self._stats = TableStats()
+        #: optimizer rules to run (None: all of :data:`xpdb.sql.optimizer.RULES`; ``()``:
+        #: none, the plan runs as written; for comparing plans and results)
+        self.optimizer_rules: tuple[str, ...] | None = None
 
     # -- catalog ------------------------------------------------------------------------
     def register(self, name: str, obj: Any) -> None:
@@ -88,6 +92,7 @@ class Database:
                views: dict[str, exp.Expression | None] | None = None) -> None:
         """The one place the catalog changes (after a statement has fully succeeded)."""
         for name, tb in changes.items():
+            self._stats.forget(name)
             if tb is None:
                 self._tables.pop(name, None)
             else:
@@ -124,12 +129,22 @@ class Database:
         assert result is not None
         return result
 
-    def _executor(self) -> Executor:
-        return Executor(self._tables, self._views, self.device)
+    def _executor(self, profile: bool = False) -> Executor:
+        return Executor(self._tables, self._views, self.device, stats=self._stats,
+                        rules=self.optimizer_rules, profile=profile)
 
     def _query(self, tree: exp.Expression) -> Relation:
         ex = self._executor()
-        rel = ex.run(plan_query(tree))
+        try:
+            rel = ex.execute(ex.plan(tree))
+        except BindError as e:
+            if self.optimizer_rules == ():
+                raise
+            # the optimized plan reads fewer columns, so its "not found; did you mean"
+            # hints would miss the pruned ones: bind the plan as written for the message
+            plain = Executor(self._tables, self._views, self.device, rules=())
+            plain.execute(plain.plan(tree))
+            raise e from None
         if rel.scope.hidden:
             keep = [i for i in range(len(rel.scope.fields)) if i not in rel.scope.hidden]
             from .executor import make_relation
@@ -145,7 +160,8 @@ class Database:
             return Result(rel.table, rel.names)
         handler = {exp.Create: self._create, exp.Insert: self._insert, exp.Drop: self._drop,
                    exp.Show: self._show, exp.Describe: self._describe,
-                   exp.Delete: self._delete, exp.Update: self._update}.get(type(tree))
+                   exp.Delete: self._delete, exp.Update: self._update,
+                   exp.Copy: self._copy}.get(type(tree))
         if handler is None:
             msg = f"statement {type(tree).__name__.upper()} is not supported yet"
             raise NotSupportedError(msg)
@@ -220,6 +236,13 @@ class Database:
         new = concat_tables([table, Table(cols, n, self.device)])
         self._apply({name: new})
         return _status(n, self.device)
+
+    def _copy(self, tree: exp.Copy) -> Result:
+        from .copy import run_copy
+
+        changes, count = run_copy(self, tree)
+        self._apply(changes)
+        return _status(count, self.device)
 
     def _delete(self, tree: exp.Delete) -> Result:
         from .expressions import evaluate

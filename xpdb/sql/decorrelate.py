@@ -271,7 +271,6 @@ class _Unnest:
     def _execute(self, value: exp.Expression, having: exp.Expression | None, aggregated: bool,
                  distinct: bool) -> Any:
         from .executor import make_relation
-        from .planner import plan_query
 
         ex, ctx = self.executor, self.ctx
         dev = ctx.device
@@ -301,7 +300,7 @@ class _Unnest:
                     tree = tree.having(having)
             if distinct:
                 tree.set("distinct", exp.Distinct())
-            res = ex.run(plan_query(tree, self.sel.meta.get("xpdb_ctes"))).table
+            res = ex.execute(ex.plan(tree, self.sel.meta.get("xpdb_ctes"))).table
         finally:
             for name in self.names.values():
                 given.pop(name, None)

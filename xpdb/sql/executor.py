@@ -27,6 +27,7 @@ from ..table import Table, concat_tables, missing_column_message
 from . import plan as p
 from .expressions import Context, Scope, as_column, canonical, evaluate, literal_value, to_mask
 from .functions import AGGREGATES, function_name, positional_args
+from .optimizer.estimate import TableStats
 
 
 @dataclass
@@ -72,24 +73,70 @@ class Executor:
     """
 
     def __init__(self, tables: Mapping[str, Table], views: Mapping[str, exp.Expression],
-                 device: Any):
+                 device: Any, *, stats: TableStats | None = None,
+                 rules: tuple[str, ...] | None = None, profile: bool = False):
         self.tables, self.views, self.device = tables, views, device
         # intermediate relations of a decorrelation, scanned by name (see decorrelate.py)
         self.given: dict[str, Relation] = {}
+        self.stats = stats if stats is not None else TableStats()
+        self.rules = rules  # optimizer rules to run: None all, () none
+        # nodes with several parents (a CTE read twice) run once; their results wait here
+        self._shared: set[p.Node] = set()
+        self._cache: dict[p.Node, Relation] = {}
+        # EXPLAIN ANALYZE: per node (seconds, rows, bytes to device, bytes to host, calls)
+        self.profile: dict[p.Node, list[float]] | None = {} if profile else None
 
     # -- entry points -------------------------------------------------------------------
+    def plan(self, query: exp.Expression, ctes: Mapping[str, p.Node] | None = None) -> p.Node:
+        """The optimized logical plan of a query."""
+        from .optimizer import optimize
+        from .planner import plan_query
+
+        node = plan_query(query, dict(ctes) if ctes else None)
+        return node if self.rules == () else optimize(node, self, self.rules)
+
+    def execute(self, node: p.Node) -> Relation:
+        """Execute a whole plan (its shared nodes once each)."""
+        from .optimizer.tree import parent_counts
+
+        self._shared |= {n for n, c in parent_counts(node).items() if c > 1}
+        return self.run(node)
+
     def run(self, node: p.Node) -> Relation:
         """Execute ``node``."""
+        if node in self._cache:
+            return self._cache[node]
         method: Callable[[Any], Relation] = getattr(self, "_" + type(node).__name__.lower())
-        return method(node)
+        if self.profile is None:
+            rel = method(node)
+        else:
+            rel = self._profiled(method, node)
+        if node in self._shared:
+            self._cache[node] = rel
+        return rel
+
+    def _profiled(self, method: Callable[[Any], Relation], node: p.Node) -> Relation:
+        import time
+
+        assert self.profile is not None
+        stats = self.device.stats
+        self.device.synchronize()
+        t0, d0, h0 = time.perf_counter(), stats.to_device, stats.to_host
+        rel = method(node)
+        self.device.synchronize()
+        entry = self.profile.setdefault(node, [0.0, 0, 0, 0, 0])
+        entry[0] += time.perf_counter() - t0
+        entry[1] += rel.table.num_rows
+        entry[2] += stats.to_device - d0
+        entry[3] += stats.to_host - h0
+        entry[4] += 1
+        return rel
 
     def context(self, rel: Relation) -> Context:
         """The evaluation context of a relation (with subqueries wired to this executor)."""
         def subquery(query: exp.Expression) -> Table:
-            from .planner import plan_query
-
             try:
-                return self.run(plan_query(query, query.meta.get("xpdb_ctes"))).table
+                return self.execute(self.plan(query, query.meta.get("xpdb_ctes"))).table
             except BindError as e:
                 for col in query.find_all(exp.Column):
                     try:
@@ -113,9 +160,7 @@ class Executor:
         if node.name in self.given:
             return self.given[node.name]
         if node.name in self.views:
-            from .planner import plan_query
-
-            rel = self.run(plan_query(self.views[node.name]))
+            rel = self.execute(self.plan(self.views[node.name]))
             return self._rename(rel, node.alias, [])
         table = self.tables.get(node.name)
         if table is None:
@@ -125,11 +170,35 @@ class Executor:
             else:
                 names = list(self.tables) + list(self.views)
                 raise BindError(missing_column_message(node.name, names, "table"))
-        return make_relation(table.columns, [(node.alias, n) for n in table.names],
-                             table.num_rows, self.device)
+        names = table.names if node.columns is None else node.columns
+        columns = [table.column(n) for n in names]
+        rel = make_relation(columns, [(node.alias, n) for n in names], table.num_rows,
+                            self.device)
+        if node.filters:
+            ctx = self.context(rel)
+            mask = None
+            for pred in node.filters:
+                m = to_mask(evaluate(pred, ctx), ctx)
+                mask = m if mask is None else mask & m
+            rel = Relation(rel.table.filter(mask), rel.scope)
+        return rel
+
+    def _permute(self, node: p.Permute) -> Relation:
+        rel = self.run(node.child)
+        cols = [rel.table.columns[j] for j in node.order]
+        fields = [rel.scope.fields[j] for j in node.order]
+        hidden = {i for i, j in enumerate(node.order) if j in rel.scope.hidden}
+        return make_relation(cols, fields, rel.table.num_rows, self.device, hidden)
 
     def _onerow(self, node: p.OneRow) -> Relation:
         return make_relation([], [], 1, self.device)
+
+    def _tablefunction(self, node: p.TableFunction) -> Relation:
+        from .table_functions import run_table_function
+
+        table = run_table_function(node, self.device)
+        return make_relation(table.columns, [(node.alias, n) for n in table.names],
+                             table.num_rows, self.device)
 
     def _values(self, node: p.Values) -> Relation:
         one = self.context(self._onerow(p.OneRow()))
@@ -185,7 +254,7 @@ class Executor:
     def _join_with(self, node: p.Join, extra: list[exp.Expression]
                    ) -> tuple[Relation, list[exp.Expression]]:
         inner = node.kind in ("inner", "cross")
-        if inner and isinstance(node.left, p.Join) and node.left.kind in ("inner", "cross"):
+        if extra and inner and isinstance(node.left, p.Join) and node.left.kind in ("inner", "cross"):
             left, extra = self._join_with(node.left, extra)
         else:
             left = self.run(node.left)
@@ -249,6 +318,11 @@ class Executor:
         rt = Table([(f"k{i}", as_column(evaluate(e, rctx), rctx)) for i, e in enumerate(rkeys)],
                    right.table.num_rows, self.device)
         names = lt.names
+        if lt.num_rows < rt.num_rows:
+            # build on the smaller input (row order is free in SQL): the kernel builds on
+            # its right argument
+            ri, li = kj.join_indices(rt, lt, names, names, "inner")
+            return li, ri
         return kj.join_indices(lt, rt, names, names, "inner")
 
     def _combine(self, left: Relation, right: Relation, li: Any, ri: Any, outer: bool
@@ -258,6 +332,10 @@ class Executor:
 
     # -- aggregation and windows --------------------------------------------------------
     def _aggregate(self, node: p.Aggregate) -> Relation:
+        if node.sets is not None:
+            from .grouping_sets import aggregate
+
+            return aggregate(self, node)
         child = self.run(node.child)
         ctx = self.context(child)
         n = child.table.num_rows

@@ -16,20 +16,26 @@ class Node:
     """Base class of plan nodes."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Scan(Node):
-    """A catalog table or view, visible under ``alias``."""
+    """A catalog table or view, visible under ``alias``.
+
+    The optimizer fills ``columns`` (read only these, in table order; None: all) and
+    ``filters`` (predicates applied while scanning, over the scan's own columns).
+    """
 
     name: str
     alias: str
+    columns: list[str] | None = None
+    filters: list[exp.Expression] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class OneRow(Node):
     """The single empty row a SELECT without FROM reads."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Values(Node):
     """A VALUES list: rows of expressions."""
 
@@ -37,7 +43,7 @@ class Values(Node):
     names: list[str]
 
 
-@dataclass
+@dataclass(eq=False)
 class Alias(Node):
     """A derived table (subquery, CTE, VALUES) renamed to ``alias`` (and ``columns``)."""
 
@@ -46,7 +52,7 @@ class Alias(Node):
     columns: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class Join(Node):
     """``left kind JOIN right ON on`` or ``USING (using)``; kind in inner, left, right,
     outer, cross."""
@@ -58,7 +64,7 @@ class Join(Node):
     using: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class Filter(Node):
     """Rows where ``predicate`` is true."""
 
@@ -66,16 +72,21 @@ class Filter(Node):
     predicate: exp.Expression
 
 
-@dataclass
+@dataclass(eq=False)
 class Aggregate(Node):
-    """Group by ``keys`` and compute the aggregate calls ``aggs``."""
+    """Group by ``keys`` and compute the aggregate calls ``aggs``.
+
+    ``sets``: grouping sets as lists of key indexes (ROLLUP, CUBE, GROUPING SETS, or any
+    GROUPING(...) call); None for a plain GROUP BY.
+    """
 
     child: Node
     keys: list[exp.Expression]
     aggs: list[exp.Expression]
+    sets: list[list[int]] | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Window(Node):
     """Add one column per window function call (``OVER``) in ``funcs``."""
 
@@ -83,7 +94,7 @@ class Window(Node):
     funcs: list[exp.Window]
 
 
-@dataclass
+@dataclass(eq=False)
 class Project(Node):
     """Output columns ``(name, expression)``; a Star expands to the input's columns."""
 
@@ -91,14 +102,14 @@ class Project(Node):
     items: list[tuple[str, exp.Expression]]
 
 
-@dataclass
+@dataclass(eq=False)
 class Distinct(Node):
     """Rows without duplicates (nulls equal nulls)."""
 
     child: Node
 
 
-@dataclass
+@dataclass(eq=False)
 class Sort(Node):
     """Sort by output columns: ``(index, descending, nulls_last)``."""
 
@@ -106,7 +117,7 @@ class Sort(Node):
     keys: list[tuple[int, bool, bool]]
 
 
-@dataclass
+@dataclass(eq=False)
 class Limit(Node):
     """Rows ``offset:offset+limit`` (``limit`` None: all)."""
 
@@ -115,7 +126,7 @@ class Limit(Node):
     offset: int = 0
 
 
-@dataclass
+@dataclass(eq=False)
 class Head(Node):
     """Drop the last ``hidden`` columns (the hidden ORDER BY keys)."""
 
@@ -123,7 +134,7 @@ class Head(Node):
     hidden: int
 
 
-@dataclass
+@dataclass(eq=False)
 class SetOp(Node):
     """UNION / INTERSECT / EXCEPT, ``distinct`` or ALL."""
 
@@ -133,5 +144,28 @@ class SetOp(Node):
     distinct: bool
 
 
+@dataclass(eq=False)
+class Permute(Node):
+    """The child's columns in another order: output column ``i`` is child column
+    ``order[i]`` (join reordering restores the written column order with it)."""
+
+    child: Node
+    order: list[int]
+
+
+@dataclass(eq=False)
+class TableFunction(Node):
+    """A table function in FROM (``read_csv('f.csv', header = true) AS x(a, b)``):
+    positional ``args`` and named ``options`` (constant expressions), visible under
+    ``alias`` with ``columns`` replacing the first column names."""
+
+    name: str
+    args: list[exp.Expression]
+    options: dict[str, exp.Expression]
+    alias: str
+    columns: list[str] = field(default_factory=list)
+
+
 __all__ = ["Aggregate", "Alias", "Distinct", "Filter", "Head", "Join", "Limit", "Node",
-           "OneRow", "Project", "Scan", "SetOp", "Sort", "Values", "Window"]
+           "OneRow", "Permute", "Project", "Scan", "SetOp", "Sort", "TableFunction", "Values",
+           "Window"]

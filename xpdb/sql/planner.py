@@ -87,7 +87,9 @@ def _from_item(item: exp.Expression, ctes: dict[str, p.Node]) -> p.Node:
     cols = [c.name for c in alias_node.columns] if isinstance(alias_node, exp.TableAlias) else []
     if isinstance(item, exp.Table):
         if not isinstance(item.this, exp.Identifier):
-            raise NotSupportedError(f"table function {item.sql(dialect='duckdb')!r} is not supported yet")
+            from .table_functions import plan_table_function
+
+            return plan_table_function(item, cols)
         name = item.name
         alias = item.alias or name
         if name in ctes:
@@ -203,7 +205,8 @@ def _select(sel: exp.Select, ctes: dict[str, p.Node]) -> p.Node:
     group_exprs = list(group.expressions) if group is not None else []
     if group is not None and (group.args.get("rollup") or group.args.get("cube")
                               or group.args.get("grouping_sets")):
-        raise NotSupportedError("ROLLUP, CUBE and GROUPING SETS are not supported yet")
+        raise NotSupportedError("GROUP BY ... WITH ROLLUP/CUBE is not supported; write "
+                                "GROUP BY ROLLUP(...), CUBE(...) or GROUPING SETS (...)")
     having_expr = _having_aliases(having.this, items) if having is not None else None
     aggs = _aggregates([e for _, e in items] + ([having_expr] if having else []) + order_exprs)
     if group is not None and group.args.get("all"):
@@ -211,8 +214,10 @@ def _select(sel: exp.Select, ctes: dict[str, p.Node]) -> p.Node:
         group_exprs = [e for _, e in items if not _aggregates([e]) and not _windows([e])
                        and not isinstance(e, exp.Star)]
     if group_exprs or aggs or having is not None or (group is not None and group.args.get("all")):
-        keys = [_group_key(g, items) for g in group_exprs]
-        node = p.Aggregate(node, keys, aggs)
+        from .grouping_sets import expand
+
+        keys, sets = expand(group_exprs, lambda g: _group_key(g, items), aggs)
+        node = p.Aggregate(node, keys, aggs, sets)
         if having_expr is not None:
             node = p.Filter(node, having_expr)
     windows = _windows([e for _, e in items] + order_exprs)
