@@ -158,6 +158,8 @@ class Database:
         if isinstance(tree, exp.Query | exp.Values):
             rel = self._query(tree)
             return Result(rel.table, rel.names)
+        if isinstance(tree, exp.Command) and str(tree.this).upper() == "EXPLAIN":
+            return self._explain(tree)
         handler = {exp.Create: self._create, exp.Insert: self._insert, exp.Drop: self._drop,
                    exp.Show: self._show, exp.Describe: self._describe,
                    exp.Delete: self._delete, exp.Update: self._update,
@@ -166,6 +168,45 @@ class Database:
             msg = f"statement {type(tree).__name__.upper()} is not supported yet"
             raise NotSupportedError(msg)
         return handler(tree)
+
+    def _explain(self, tree: exp.Command) -> Result:
+        import re
+
+        from .explain import explain
+
+        text = tree.expression.this if isinstance(tree.expression, exp.Literal) else str(tree.expression)
+        m = re.match(r"\s*ANALY[SZ]E\b", text, re.IGNORECASE)
+        analyze = m is not None
+        if m:
+            text = text[m.end():]
+        inner = parse(text)
+        if len(inner) != 1 or not isinstance(inner[0], exp.Query | exp.Values):
+            msg = "EXPLAIN takes one query (SELECT, WITH, VALUES, set operation)"
+            raise NotSupportedError(msg)
+        key, plan_text = explain(self, inner[0], analyze)
+        cols = [("explain_key", Column.from_arrow(pa.array([key], pa.string()), self.device)),
+                ("explain_value", Column.from_arrow(pa.array([plan_text], pa.string()), self.device))]
+        return Result(Table(cols, None, self.device), ["explain_key", "explain_value"])
+
+    def explain(self, query: str, analyze: bool = False) -> str:
+        """The optimized plan of ``query`` as text, with estimated rows; with ``analyze``
+        the query runs and each operator shows its time, rows and bytes moved.
+
+        Examples
+        --------
+        >>> db = connect(device="cpu")
+        >>> import pyarrow as pa
+        >>> db.register("t", pa.table({"a": [1, 2, 3], "b": ["x", "y", "z"]}))
+        >>> print(db.explain("SELECT a FROM t WHERE a > 1"))
+        Project a  ~1 rows
+          Scan t columns=[a] filters=[a > 1]  ~1 rows
+        """
+        from .explain import explain
+
+        trees = parse(query)
+        if len(trees) != 1 or not isinstance(trees[0], exp.Query | exp.Values):
+            raise NotSupportedError("explain() takes one query")
+        return explain(self, trees[0], analyze)[1]
 
     def _create(self, tree: exp.Create) -> Result:
         kind = str(tree.args.get("kind") or "").upper()

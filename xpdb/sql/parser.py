@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,9 @@ def parse(sql: str) -> list[exp.Expression]:
     >>> [type(s).__name__ for s in parse("SELECT 1; DROP TABLE t")]
     ['Select', 'Drop']
     """
+    log = logging.getLogger("sqlglot")
+    level = log.level
+    log.setLevel(logging.ERROR)  # EXPLAIN parses as a Command, which sqlglot warns about
     try:
         trees = sqlglot.parse(sql, dialect=DIALECT)
     except GlotParseError as e:
@@ -37,6 +41,8 @@ def parse(sql: str) -> list[exp.Expression]:
         raise ParseError(_with_caret(sql, msg, line, col), line, col) from None
     except TokenError as e:
         raise ParseError(f"cannot tokenize the SQL: {e}") from None
+    finally:
+        log.setLevel(level)
     return [t for t in trees if t is not None]
 
 
