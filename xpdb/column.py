@@ -372,6 +372,9 @@ def _encode_strings(array: pa.Array) -> tuple[np.ndarray, pa.Array]:
     return codes.astype(np.int32, copy=False), sorted_dict
 
 
+_HASH_FIRST = 1 << 16  # dictionaries longer than this are de-duplicated by hash first
+
+
 def normalize_dictionary(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Sort and de-duplicate a dictionary.
 
@@ -385,6 +388,13 @@ def normalize_dictionary(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
     n = len(values)
     if n == 0:
         return values.cast(pa.string()), np.zeros(0, np.int32)
+    if n > _HASH_FIRST:
+        # a hash pass first: mapped dictionaries (substring, upper...) repeat values a lot,
+        # and sorting only the distinct ones is far cheaper than sorting them all
+        enc = pc.dictionary_encode(values)
+        if len(enc.dictionary) < n:
+            unique, remap_u = normalize_dictionary(enc.dictionary)
+            return unique, remap_u[enc.indices.to_numpy(zero_copy_only=False)]
     order = pc.array_sort_indices(values).to_numpy()
     sorted_vals = values.take(order)
     if n > 1:

@@ -403,3 +403,31 @@ def test_internal_char_slicing_handles_sliced_arrays():
     out = S._slice_chars(arr, np.array([1, 0, 0]), np.array([3, 1, 5]))
     assert out.to_pylist() == ["él", "🦆", ""]
     assert S._byte_to_char(arr, np.array([3, 4, 0])).tolist() == [2, 1, 0]
+
+
+def test_chunked_dictionary_maps_match_whole(device: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long dictionaries are mapped in parallel slices; the result must not change."""
+    import xpdb.column as xcol
+    from xpdb.kernels import strings as ks
+
+    values = [f"{i % 37}-ünï-{i}" if i % 11 else None for i in range(300)]
+    col = Column.from_pylist(values, device=device)
+    expected = {
+        "upper": ks.upper(col).to_pylist(),
+        "substring": ks.substring(col, 1, 2).to_pylist(),
+        "like": ks.like(col, "%ü%1_").to_pylist(),
+        "length": ks.length(col).to_pylist(),
+    }
+    monkeypatch.setattr(ks, "_PARALLEL_MIN", 4)
+    monkeypatch.setattr(ks.os, "cpu_count", lambda: 7)
+    monkeypatch.setattr(xcol, "_HASH_FIRST", 8)
+    got = {
+        "upper": ks.upper(col).to_pylist(),
+        "substring": ks.substring(col, 1, 2).to_pylist(),
+        "like": ks.like(col, "%ü%1_").to_pylist(),
+        "length": ks.length(col).to_pylist(),
+    }
+    assert got == expected
+    sub = ks.substring(col, 1, 2)
+    d = sub.dictionary.to_pylist()
+    assert d == sorted(set(d))  # still a sorted, unique dictionary

@@ -230,3 +230,29 @@ def test_decimals_and_timestamps(device: str) -> None:
     both = Both(device, {"d": tb})
     for q in DECIMALS_AND_TIMESTAMPS:
         both.check(q)
+
+
+def test_repeated_join_in_subquery_runs_once(both, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subquery repeating a join of the outer query reuses its result (same answer)."""
+    from xpdb.sql.executor import Executor
+
+    calls = []
+    original = Executor._join
+
+    def counting(self, node):  # noqa: ANN001, ANN202
+        calls.append(node)
+        return original(self, node)
+
+    monkeypatch.setattr(Executor, "_join", counting)
+    q = ("SELECT count(*) AS n FROM orders o JOIN customers c ON o.cust = c.cust "
+         "WHERE o.amount > (SELECT avg(o.amount) FROM orders o JOIN customers c "
+         "ON o.cust = c.cust)")
+    both.check(q)
+    assert len(calls) == 1
+    calls.clear()
+    # a different join (another condition) is its own work
+    q2 = ("SELECT count(*) AS n FROM orders o JOIN customers c ON o.cust = c.cust "
+          "WHERE o.amount > (SELECT avg(o.amount) FROM orders o JOIN customers c "
+          "ON o.cust = c.cust AND c.city <> 'Oslo')")
+    both.check(q2)
+    assert len(calls) == 2

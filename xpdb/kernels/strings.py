@@ -21,6 +21,7 @@ Conventions:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -158,7 +159,7 @@ def _map(col: Column, fn: Callable[[pa.Array], pa.Array], name: str, out_type: A
     _require_string(col, name)
     dictionary = col.dictionary
     try:
-        result = fn(dictionary)
+        result = _apply_chunked(fn, dictionary)
     except pa.ArrowInvalid as e:
         msg = f"{name} failed on the values of a string column: {e}"
         raise ExecutionError(msg) from e
@@ -169,6 +170,38 @@ def _map(col: Column, fn: Callable[[pa.Array], pa.Array], name: str, out_type: A
         )
         raise ExecutionError(msg)
     return from_lookup(col.device, _safe_codes(col), col.validity, result, out_type)
+
+
+_PARALLEL_MIN = 1 << 18  # dictionary entries from which a map runs on several threads
+_POOL: Any = None
+
+
+def _apply_chunked(fn: Callable[[pa.Array], pa.Array], values: pa.Array) -> pa.Array:
+    """``fn(values)``, on slices of ``values`` in parallel threads when it is long.
+
+    Every function given to :func:`map_dictionary` maps each value on its own, so slices
+    can be mapped apart and concatenated; pyarrow's kernels release the GIL, and a large
+    dictionary (TPC-H's comments: one entry per row) is the host-side cost of a string
+    predicate whatever the device.
+    """
+    global _POOL
+    n = len(values)
+    workers = min(os.cpu_count() or 1, 16)
+    if n < _PARALLEL_MIN or workers < 2:
+        return fn(values)
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xpdb-strings")
+    step = -(-n // workers)
+    parts = list(_POOL.map(lambda i: fn(values.slice(i, step)), range(0, n, step)))
+    if any(len(r) != min(step, n - i) for r, i in zip(parts, range(0, n, step), strict=True)):
+        return fn(values)  # not element-wise after all: the caller reports the mismatch
+    chunks = [r.combine_chunks() if isinstance(r, pa.ChunkedArray) else r for r in parts]
+    kinds = {c.type for c in chunks}
+    if len(kinds) > 1:
+        return fn(values)
+    return pa.concat_arrays(chunks)
 
 
 # -- code-point layout of a string array (per-entry slicing, positions) ------------------------

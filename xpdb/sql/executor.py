@@ -6,6 +6,7 @@ and a :class:`~xpdb.sql.expressions.Scope` saying which SQL (qualifier, name) ea
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +84,10 @@ class Executor:
         # nodes with several parents (a CTE read twice) run once; their results wait here
         self._shared: set[p.Node] = set()
         self._cache: dict[p.Node, Relation] = {}
+        # results of joins and aggregations by the text of their whole subplan: a subquery
+        # that repeats a join of the outer query (TPC-H Q11, Q15's view read twice) reuses it
+        self._same: dict[str, Relation] = {}
+        self._fingerprints: dict[p.Node, str | None] = {}
         # EXPLAIN ANALYZE: per node (seconds, rows, bytes to device, bytes to host, calls)
         self.profile: dict[p.Node, list[float]] | None = {} if profile else None
 
@@ -106,6 +111,9 @@ class Executor:
         """Execute ``node``."""
         if node in self._cache:
             return self._cache[node]
+        key = self._fingerprint(node) if isinstance(node, p.Join | p.Aggregate) else None
+        if key is not None and key in self._same:
+            return self._same[key]
         method: Callable[[Any], Relation] = getattr(self, "_" + type(node).__name__.lower())
         if self.profile is None:
             rel = method(node)
@@ -113,7 +121,34 @@ class Executor:
             rel = self._profiled(method, node)
         if node in self._shared:
             self._cache[node] = rel
+        if key is not None and rel.table.num_rows <= _REUSE_ROWS:
+            self._same[key] = rel
         return rel
+
+    def _fingerprint(self, node: p.Node) -> str | None:
+        """Text identifying what ``node`` computes (None: not reusable: volatile calls, a
+        decorrelation's intermediate inputs, table functions)."""
+        if node in self._fingerprints:
+            return self._fingerprints[node]
+        from .optimizer.tree import children, is_volatile
+
+        out: str | None
+        if (isinstance(node, p.Scan) and node.name in self.given) \
+                or type(node).__name__ == "TableFunction":
+            out = None
+        else:
+            parts = [type(node).__name__]
+            for f in dataclasses.fields(node):  # type: ignore[arg-type]
+                v = getattr(node, f.name)
+                if isinstance(v, p.Node):
+                    continue
+                parts.append(f"{f.name}={_text(v)}")
+            kids = [self._fingerprint(c) for c in children(node)]
+            volatile = any(is_volatile(e) for e in _exprs(node))
+            out = None if volatile or any(k is None for k in kids) else \
+                "(" + " ".join(parts + [k for k in kids if k is not None]) + ")"
+        self._fingerprints[node] = out
+        return out
 
     def _profiled(self, method: Callable[[Any], Relation], node: p.Node) -> Relation:
         import time
@@ -235,7 +270,11 @@ class Executor:
     # -- filters and joins ----------------------------------------------------------------
     def _filter(self, node: p.Filter) -> Relation:
         preds = _conjuncts(node.predicate)
-        if isinstance(node.child, p.Join) and node.child.kind in ("inner", "cross"):
+        if self.rules == () and isinstance(node.child, p.Join) \
+                and node.child.kind in ("inner", "cross"):
+            # an unoptimized plan: the executor places WHERE terms as join conditions itself
+            # (the optimizer's pushdown already did, and leaves above a join only the terms
+            # that cannot be join conditions)
             rel, rest = self._join_with(node.child, preds)
         else:
             rel, rest = self.run(node.child), preds
@@ -535,6 +574,23 @@ class Executor:
         vis = [f for i, f in enumerate(left.scope.fields) if i not in left.scope.hidden]
         fields = [(None, n) for _, n in vis]
         return make_relation(out.columns, fields, out.num_rows, self.device)
+
+
+_REUSE_ROWS = 1 << 21  # larger intermediate results are not kept for reuse (memory)
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, exp.Expression):
+        return v.sql(dialect="duckdb")
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_text(x) for x in v) + "]"
+    return repr(v)
+
+
+def _exprs(node: p.Node) -> list[exp.Expression]:
+    from .optimizer.tree import expressions
+
+    return expressions(node)
 
 
 def _frame(spec: exp.Expression | None) -> tuple[tuple[int | None, int | None] | None, str]:

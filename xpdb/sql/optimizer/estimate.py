@@ -54,6 +54,8 @@ class TableStats:
                 est = float(len(col.dictionary))
             else:
                 est = estimate_groups(table, [column]) if rows else 1.0
+                if col.validity is not None and col.null_count:
+                    est -= 1.0  # the groups counted include the null one
             cache[column] = max(1.0, min(float(rows), est))
         return cache[column]
 

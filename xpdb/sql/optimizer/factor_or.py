@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .. import plan as p
-from .tree import and_all, conjuncts, transform_up
+from .tree import and_all, conjuncts, is_volatile, transform_up
 
 
 def factor_or(root: p.Node) -> p.Node:
@@ -61,7 +61,9 @@ def factor(e: exp.Expression) -> exp.Expression:
             continue
         parts = [conjuncts(b) for b in branches]
         keyed = [{x.sql(dialect="duckdb"): x for x in part} for part in parts]
-        common = [k for k in keyed[0] if all(k in other for other in keyed[1:])]
+        # a volatile term is one call per branch, not one shared value: never factored
+        common = [k for k, x in keyed[0].items()
+                  if not is_volatile(x) and all(k in other for other in keyed[1:])]
         if not common:
             out.append(term)
             continue

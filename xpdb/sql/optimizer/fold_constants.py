@@ -2,8 +2,10 @@
 
 A sub-expression that reads no column, no subquery, no aggregate or window and calls
 nothing volatile is evaluated once, with the executor's own expression code on a one-row
-input, and replaced by a literal of the same type (``CAST('1998-09-02' AS DATE)`` for
-``DATE '1998-12-01' - INTERVAL '90' DAY``). Then ``TRUE AND x`` is ``x``, ``FALSE AND x`` is
+input, and replaced by a literal of the same type (``CAST('1998-09-02 00:00:00' AS
+TIMESTAMP)`` for ``DATE '1998-12-01' - INTERVAL '90' DAY``, a timestamp as in DuckDB).
+Expressions over groups (select items and HAVING above a GROUP BY) are left as written:
+they are matched to the GROUP BY keys by their text. Then ``TRUE AND x`` is ``x``, ``FALSE AND x`` is
 ``FALSE``, ``TRUE OR x`` is ``TRUE``, ``FALSE OR x`` is ``x`` (exact in SQL's three-valued
 logic), and a filter on TRUE disappears. An expression whose evaluation fails (``1/0`` in a
 CASE branch never taken) is left for run time, so folding never raises.
@@ -18,6 +20,7 @@ from sqlglot import exp
 
 from ...errors import XpdbError
 from .. import plan as p
+from .schema import grouped
 from .tree import has_subquery, is_volatile, transform_up
 
 
@@ -26,6 +29,11 @@ def fold_constants(root: p.Node, device: Any) -> p.Node:
     folder = _Folder(device)
 
     def rule(node: p.Node) -> p.Node:
+        if isinstance(node, p.Filter | p.Project) and grouped(node.child):
+            # over groups, expressions are matched to the GROUP BY keys by their text
+            # (``SELECT a + (1 + 1) ... GROUP BY a + (1 + 1)``): folding one side only
+            # would unmatch them
+            return node
         if isinstance(node, p.Filter):
             pred = folder.predicate(node.predicate)
             if isinstance(pred, exp.Boolean) and pred.this:
@@ -70,6 +78,8 @@ class _Folder:
         """``e`` with its maximal constant sub-expressions replaced by literals."""
         if _is_literal(e) or isinstance(e, exp.Star | exp.Column | exp.Interval):
             return e
+        if isinstance(e, exp.Query | exp.Subquery):
+            return e  # a subquery is folded when it is planned and optimized itself
         if self._foldable(e):
             lit = self._evaluate(e)
             if lit is not None:
@@ -87,7 +97,7 @@ class _Folder:
         from ..functions import is_aggregate
 
         for n in e.walk():
-            if isinstance(n, exp.Column | exp.Star | exp.Placeholder | exp.Window | exp.Interval) \
+            if isinstance(n, exp.Column | exp.Star | exp.Placeholder | exp.Window) \
                     or is_aggregate(n):
                 return False
         return not has_subquery(e) and not is_volatile(e)
@@ -135,7 +145,8 @@ def _python_literal(v: Any) -> exp.Expression | None:
         if "e" not in text and "." not in text:
             text += ".0"
         lit = exp.Literal.number(text)
-        return lit if v >= 0 else exp.Neg(this=lit)
+        # copysign, not v >= 0: -0.0 keeps its sign (atan2(-0.0, -1) is -pi)
+        return lit if math.copysign(1.0, v) > 0 else exp.Neg(this=lit)
     if isinstance(v, str):
         return exp.Literal.string(v)
     return None
@@ -171,7 +182,9 @@ def simplify_logic(e: exp.Expression) -> exp.Expression:
     """Drop TRUE/FALSE operands of AND/OR and double negation of constants."""
     if isinstance(e, exp.Paren) and not isinstance(e.this, exp.Query):
         inner = simplify_logic(e.this)
-        return inner if _is_literal(inner) else (e if inner is e.this else exp.Paren(this=inner))
+        if _is_literal(inner) or isinstance(inner, exp.Paren):
+            return inner
+        return e if inner is e.this else exp.Paren(this=inner)
     if isinstance(e, exp.And | exp.Or):
         a, b = simplify_logic(e.this), simplify_logic(e.expression)
         is_and = isinstance(e, exp.And)

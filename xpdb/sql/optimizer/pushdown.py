@@ -11,7 +11,8 @@ Each conjunct of a filter moves as far down as it stays exact:
   substituting the select items for the column names, when those items are plain
   expressions; a test on group keys only moves below the GROUP BY, one on aggregates lands
   just above it (a HAVING);
-- through ORDER BY and DISTINCT;
+- through ORDER BY and DISTINCT; a HAVING conjunct on group keys only (``HAVING a > 1``)
+  below its GROUP BY (not under grouping sets, whose rows with null keys it would change);
 - into the scan of a table (:attr:`xpdb.sql.plan.Scan.filters`).
 
 Conjuncts with subqueries, volatile calls or columns that cannot be placed exactly stay
@@ -82,6 +83,12 @@ class _Pushdown:
 
     def _distinct(self, node: p.Distinct, preds: list[exp.Expression]) -> p.Node:
         return p.Distinct(self.visit(node.child, preds))
+
+    def _aggregate(self, node: p.Aggregate, preds: list[exp.Expression]) -> p.Node:
+        # HAVING conjuncts: those on group keys only filter the rows below the GROUP BY
+        if not preds or getattr(node, "sets", None):
+            return _filter(self._children(node), preds)
+        return self._aggregate_with(node, preds)
 
     def _join(self, node: p.Join, preds: list[exp.Expression]) -> p.Node:
         ls, rs = self.schemas(node.left), self.schemas(node.right)
@@ -173,7 +180,9 @@ class _Pushdown:
     def _aggregate_with(self, node: p.Aggregate, preds: list[exp.Expression]) -> p.Node:
         """An Aggregate with ``preds`` (HAVING level) pushed below it where they only test
         group keys."""
-        key_texts = {k.sql(dialect="duckdb") for k in node.keys if isinstance(k, exp.Column)}
+        # a key naming a select alias (GROUP BY m, m = a % 2) is no column of the input
+        key_texts = {k.sql(dialect="duckdb") for k in node.keys
+                     if isinstance(k, exp.Column) and "xpdb_alias" not in k.meta}
         below, having = [], []
         for e in preds:
             cols = list(e.find_all(exp.Column))

@@ -106,6 +106,10 @@ def and_all(terms: list[exp.Expression]) -> exp.Expression | None:
     """``t1 AND t2 ...`` (None for no terms)."""
     if not terms:
         return None
+    # sqlglot prints And(a, Or(b, c)) as "a AND b OR c" (no parentheses added): wrap the
+    # ORs, so EXPLAIN and every comparison of expressions by their text stay exact
+    if len(terms) > 1:
+        terms = [exp.Paren(this=t) if isinstance(t, exp.Or) else t for t in terms]
     out = terms[0]
     for term in terms[1:]:
         out = exp.And(this=out, expression=term)
