@@ -403,11 +403,16 @@ def machine_info() -> dict[str, Any]:
 def run_benchmark(sf: float, engines: list[str], query_nrs: list[int] | None = None,
                   repeats: int = 1, data_dir: str | None = None,
                   timeout: float | None = None, skip: set[tuple[str, int]] | None = None,
-                  log: Callable[[str], None] = print) -> dict[str, Any]:
+                  log: Callable[[str], None] = print,
+                  engine_repeats: dict[str, int] | None = None,
+                  explain: list[int] | None = None,
+                  out_dir: str | None = None) -> dict[str, Any]:
     """Run the queries on the engines; returns the ``results.json`` document.
 
     ``skip`` holds ``(engine, query number)`` pairs not to run (a query known to exhaust
-    memory, say); they are reported as ``skipped``.
+    memory, say); they are reported as ``skipped``. ``engine_repeats`` overrides
+    ``repeats`` per engine. ``explain`` lists queries whose EXPLAIN ANALYZE an xpdb engine
+    writes to ``out_dir`` (after its timed runs).
     """
     skip = skip or set()
     t0 = time.perf_counter()
@@ -440,7 +445,8 @@ def run_benchmark(sf: float, engines: list[str], query_nrs: list[int] | None = N
                                 "error": {"type": "skipped", "message": "--skip"}}
                 log(f"  q{nr:02d} skipped")
                 continue
-            rec, ans = run_query(engine, texts[nr], repeats, timeout)
+            reps = (engine_repeats or {}).get(name, repeats)
+            rec, ans = run_query(engine, texts[nr], reps, timeout)
             if ans is not None:
                 if name == ref_name:
                     answers[nr] = ans
@@ -456,8 +462,21 @@ def run_benchmark(sf: float, engines: list[str], query_nrs: list[int] | None = N
             log(f"  q{nr:02d} {_cell(rec)}")
             del ans
         result["results"][name] = per
+        if explain and out_dir and isinstance(engine, XpdbEngine):
+            path = Path(out_dir) / f"explain-{name}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w") as fh:
+                for nr in explain:
+                    try:
+                        text = engine.db.explain(texts[nr], analyze=True)
+                    except Exception as e:  # noqa: BLE001
+                        text = f"error: {e}"
+                    fh.write(f"-- q{nr}\n{text}\n\n")
         engine.close()
         del engine
+        if out_dir:  # what is done so far survives a run cut short
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            (Path(out_dir) / "results.partial.json").write_text(json.dumps(result, indent=1))
         gc.collect()
     return result
 
@@ -522,6 +541,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip", default="",
                    help="comma-separated ENGINE:QUERY pairs not to run, e.g. xpdb-cpu:19")
     p.add_argument("--out", default=None, help="directory for results.json and results.md")
+    p.add_argument("--repeats-for", default="",
+                   help="per-engine repeats, e.g. xpdb-cpu:1 (others use --repeats)")
+    p.add_argument("--explain", default="",
+                   help="comma-separated queries whose EXPLAIN ANALYZE xpdb engines write to --out")
     return p.parse_args(argv)
 
 
@@ -542,8 +565,14 @@ def main(argv: list[str] | None = None) -> int:
     for item in filter(None, (x.strip() for x in args.skip.split(","))):
         engine, _, nr = item.rpartition(":")
         skip.add((engine, int(nr)))
+    engine_repeats = {}
+    for item in filter(None, (x.strip() for x in args.repeats_for.split(","))):
+        engine, _, n = item.rpartition(":")
+        engine_repeats[engine] = int(n)
+    explain = [int(q) for q in args.explain.split(",") if q.strip()]
     result = run_benchmark(args.sf, engines, nrs, args.repeats, args.data_dir,
-                           args.query_timeout, skip)
+                           args.query_timeout, skip, engine_repeats=engine_repeats,
+                           explain=explain, out_dir=args.out)
     md = render_markdown(result)
     print(md)
     if args.out:
