@@ -239,7 +239,7 @@ def test_repeated_join_in_subquery_runs_once(both, monkeypatch: pytest.MonkeyPat
     calls = []
     original = Executor._join
 
-    def counting(self, node):  # noqa: ANN001, ANN202
+    def counting(self, node):
         calls.append(node)
         return original(self, node)
 

@@ -404,6 +404,10 @@ def substring(col: Column, start: int, length: int | None = None) -> Column:
     start = int(start)
 
     def fn(d: pa.Array) -> pa.Array:
+        if start >= 1 and count >= 0:
+            # the common case is a plain code-point slice: one pyarrow kernel
+            stop = min(start - 1 + count, 2**62)
+            return pc.utf8_slice_codeunits(d, start - 1, stop)
         lo, hi = _substring_bounds(_char_counts(d), start, count)
         return _slice_chars(d, lo, hi)
 

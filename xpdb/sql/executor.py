@@ -270,11 +270,11 @@ class Executor:
     # -- filters and joins ----------------------------------------------------------------
     def _filter(self, node: p.Filter) -> Relation:
         preds = _conjuncts(node.predicate)
-        if self.rules == () and isinstance(node.child, p.Join) \
-                and node.child.kind in ("inner", "cross"):
-            # an unoptimized plan: the executor places WHERE terms as join conditions itself
-            # (the optimizer's pushdown already did, and leaves above a join only the terms
-            # that cannot be join conditions)
+        if isinstance(node.child, p.Join) and (
+                node.child.kind == "cross" or (self.rules == () and node.child.kind == "inner")):
+            # an unoptimized plan (or a cross join the optimizer could not turn into a join):
+            # the executor places WHERE terms as join conditions itself. Optimized inner joins
+            # already hold theirs; what stays above them cannot be a join condition.
             rel, rest = self._join_with(node.child, preds)
         else:
             rel, rest = self.run(node.child), preds

@@ -5,9 +5,9 @@ nothing volatile is evaluated once, with the executor's own expression code on a
 input, and replaced by a literal of the same type (``CAST('1998-09-02 00:00:00' AS
 TIMESTAMP)`` for ``DATE '1998-12-01' - INTERVAL '90' DAY``, a timestamp as in DuckDB).
 Expressions over groups (select items and HAVING above a GROUP BY) are left as written:
-they are matched to the GROUP BY keys by their text. Then ``TRUE AND x`` is ``x``, ``FALSE AND x`` is
-``FALSE``, ``TRUE OR x`` is ``TRUE``, ``FALSE OR x`` is ``x`` (exact in SQL's three-valued
-logic), and a filter on TRUE disappears. An expression whose evaluation fails (``1/0`` in a
+they are matched to the GROUP BY keys by their text. Then ``TRUE AND x`` is ``x``,
+``FALSE AND x`` is ``FALSE``, ``TRUE OR x`` is ``TRUE``, ``FALSE OR x`` is ``x`` (exact in
+SQL's three-valued logic), and a filter on TRUE disappears. An expression whose evaluation fails (``1/0`` in a
 CASE branch never taken) is left for run time, so folding never raises.
 """
 

@@ -48,7 +48,9 @@ class Schemas:
     def _scan(self, node: p.Scan) -> Scope | None:
         given = getattr(self.catalog, "given", {})
         if node.name in given:
-            return None
+            # a decorrelation's intermediate input: the executor returns it as it is
+            scope = given[node.name].scope
+            return Scope(list(scope.fields), set(scope.hidden))
         if node.name in self.catalog.views:
             from ..planner import plan_query
 
