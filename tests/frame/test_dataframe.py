@@ -450,5 +450,8 @@ def test_property_merge_matches_pandas(device: str, left: pd.DataFrame, right: p
     # pandas 3.0 and 3.1 order the matches of a null key differently (3.1 as xpdb: right
     # rows in their order); with null keys compare the rows as a multiset
     null_keys = bool(left["s"].isna().any() and right["s"].isna().any())
+    # pandas before 3.1 does not keep the left key order of an inner merge either (seen
+    # with 3.0.6 on the GPU machine); compare those as a multiset too
+    old_pandas = tuple(int(x) for x in pd.__version__.split(".")[:2]) < (3, 1)
     check(xl.merge(xr, on="s", how=how), left.merge(right, on="s", how=how),
-          check_row_order=not null_keys)
+          check_row_order=not (null_keys or old_pandas))
