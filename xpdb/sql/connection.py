@@ -8,7 +8,7 @@ fails changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 from sqlglot import exp
@@ -50,6 +50,16 @@ def connect(path: str | None = None, device: Any = "auto") -> Database:
     return Database(device)
 
 
+class Append(NamedTuple):
+    """A change that adds ``rows`` (with the table's columns, in order) to a table.
+
+    Statements that only add rows (INSERT, COPY FROM) say so, so that a persistent
+    database appends to its storage instead of rewriting the table.
+    """
+
+    rows: Table
+
+
 class Database:
     """An in-memory catalog of tables and views plus a SQL front end."""
 
@@ -88,13 +98,19 @@ class Database:
             raise BindError(missing_column_message(name, list(self._tables), "table"))
         return self._tables[name]
 
-    def _apply(self, changes: dict[str, Table | None],
+    def _apply(self, changes: dict[str, Table | Append | None],
                views: dict[str, exp.Expression | None] | None = None) -> None:
-        """The one place the catalog changes (after a statement has fully succeeded)."""
+        """The one place the catalog changes (after a statement has fully succeeded).
+
+        ``changes`` maps a table name to its new content, to :class:`Append` (rows added)
+        or to None (dropped).
+        """
         for name, tb in changes.items():
             self._stats.forget(name)
             if tb is None:
                 self._tables.pop(name, None)
+            elif isinstance(tb, Append):
+                self._tables[name] = concat_tables([self._tables[name], tb.rows])
             else:
                 self._tables[name] = tb
         for name, q in (views or {}).items():
@@ -274,8 +290,7 @@ class Database:
                 else:
                     src = kcast.cast(src, target_col.dtype, float_to_int="sql")
             cols.append((cname, src))
-        new = concat_tables([table, Table(cols, n, self.device)])
-        self._apply({name: new})
+        self._apply({name: Append(Table(cols, n, self.device))})
         return _status(n, self.device)
 
     def _copy(self, tree: exp.Copy) -> Result:

@@ -53,7 +53,7 @@ _CSV_NATIVE = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "ui
                "uint64", "float32", "float64", "string", "date", "decimal")
 
 
-def run_copy(db: Database, tree: exp.Copy) -> tuple[dict[str, Table], int]:
+def run_copy(db: Database, tree: exp.Copy) -> tuple[dict[str, Any], int]:
     """The catalog changes of a COPY statement and its row count (nothing is changed
     here: the caller applies the changes)."""
     files = [tf.constant(f, "COPY") for f in tree.args.get("files") or []]
@@ -78,8 +78,10 @@ def _options(tree: exp.Copy) -> dict[str, Any]:
 
 # -- FROM -----------------------------------------------------------------------------------
 def copy_from(db: Database, target: exp.Expression, pattern: str,
-              options: dict[str, Any]) -> tuple[dict[str, Table], int]:
+              options: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Read ``pattern`` (a file or a glob) into new rows of the target table."""
+    from .connection import Append
+
     schema = target if isinstance(target, exp.Schema) else None
     name = (schema.this if schema is not None else target).name
     table = db._require(name)
@@ -115,8 +117,7 @@ def copy_from(db: Database, target: exp.Expression, pattern: str,
     for cname, col in table.items():
         src = rows.column(cname) if cname in types else Column.full(n, None, col.dtype, db.device)
         cols.append((cname, src))
-    new = concat_tables([table, Table(cols, n, db.device)])
-    return {name: new}, n
+    return {name: Append(Table(cols, n, db.device))}, n
 
 
 def _load_error(e: XIOError, name: str, path: str, types: dict[str, t.DataType]) -> XIOError:
