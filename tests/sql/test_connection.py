@@ -9,14 +9,15 @@ import pyarrow as pa
 import pytest
 
 import xpdb
-from xpdb.errors import BindError, CastError, NotSupportedError, XpdbError
+from xpdb.errors import BindError, CastError, NotSupportedError, StorageError, XpdbError
 from xpdb.table import Table
 from xpdb.testing import assert_tables_equal
 
 
-def test_connect_path_not_supported() -> None:
-    with pytest.raises(NotSupportedError, match="persistent"):
-        xpdb.connect("some.db")
+def test_connect_path_that_is_no_database(tmp_path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(StorageError, match="not an xpdb database"):
+        xpdb.connect(tmp_path)
 
 
 def test_register_kinds(device: str) -> None:

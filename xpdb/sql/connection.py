@@ -7,6 +7,7 @@ fails changes nothing.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -27,27 +28,46 @@ from .parser import bind_parameters, parse
 from .result import Result
 
 
-def connect(path: str | None = None, device: Any = "auto") -> Database:
-    """Open an in-memory SQL database.
+def connect(path: str | os.PathLike[str] | None = None, device: Any = "auto", *,
+            memory_limit: int | float | str | None = None, read_only: bool = False) -> Database:
+    """Open a database: in memory, or persistent in directory ``path``.
 
     Parameters
     ----------
-    path : None
-        Only in-memory databases exist for now.
+    path : str or path-like, optional
+        A database directory, opened or created (tables in Delta Lake format, see
+        :mod:`xpdb.storage`); None or ``":memory:"`` for an in-memory database.
     device : {"auto", "cpu", "gpu"} or Device
         Where tables live and queries run.
+    memory_limit : int, float or str, optional
+        The budget of the device-resident column cache (bytes, ``"8GB"``, ``"50%"`` of
+        the device). Default: half the device's memory limit (or of its memory), a quarter
+        of physical memory on the CPU. Scans larger than the budget stream through the
+        device in pieces instead of being loaded at once.
+    read_only : bool
+        Open a persistent database without taking its writer lock; statements that change
+        it raise, and every statement sees the latest committed state.
 
     Examples
     --------
     >>> db = connect(device="cpu")
     >>> db.sql("SELECT 1 + 2 AS x").fetchall()
     [(3,)]
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "db")
+    >>> with connect(path, device="cpu") as db:
+    ...     _ = db.sql("CREATE TABLE t AS SELECT 42 AS answer")
+    >>> connect(path, device="cpu").sql("SELECT answer FROM t").fetchall()
+    [(42,)]
     """
-    if path is not None and path != ":memory:":
-        msg = (f"connect({path!r}): persistent databases are not supported yet (the storage "
-               "layer is a later step); use connect() for an in-memory database")
-        raise NotSupportedError(msg)
-    return Database(device)
+    if path is None or path == ":memory:":
+        if read_only:
+            raise XpdbError("read_only=True needs a database path")
+        return Database(device, memory_limit=memory_limit)
+    from ..storage.store import Store
+
+    return Database(device, store=Store.open(path, read_only=read_only),
+                    memory_limit=memory_limit)
 
 
 class Append(NamedTuple):
@@ -61,33 +81,138 @@ class Append(NamedTuple):
 
 
 class Database:
-    """An in-memory catalog of tables and views plus a SQL front end."""
+    """A catalog of tables and views plus a SQL front end, in memory or persistent.
 
-    def __init__(self, device: Any = "auto"):
+    In a persistent database (``connect(path)``) every table created with SQL is stored
+    (see :mod:`xpdb.storage`) and read onto the device column by column as queries need
+    it, into a least-recently-used cache of ``memory_limit`` bytes. Tables made with
+    :meth:`register` are temporary: they live in memory for this connection only.
+    """
+
+    def __init__(self, device: Any = "auto", *, store: Any = None,
+                 memory_limit: int | float | str | None = None):
+        from ..storage.cache import ColumnCache
+
         self.device = get_device(device)
-        self._tables: dict[str, Table] = {}
+        self._tables: dict[str, Any] = {}  # Table (in memory) or StoredTable
         self._views: dict[str, exp.Expression] = {}
         self._stats = TableStats()
+        self._store = store
+        self._temp: set[str] = set()  # registered (never stored) tables
+        self._cache = ColumnCache(self._budget(memory_limit))
         #: optimizer rules to run (None: all of :data:`xpdb.sql.optimizer.RULES`; ``()``:
         #: none, the plan runs as written; for comparing plans and results)
         self.optimizer_rules: tuple[str, ...] | None = None
+        if store is not None:
+            self._load_catalog()
+
+    # -- persistence ----------------------------------------------------------------------
+    @property
+    def path(self) -> str | None:
+        """The database directory (None in memory)."""
+        return None if self._store is None else self._store.root
+
+    @property
+    def memory_limit(self) -> int:
+        """The column cache's budget in bytes (settable like :func:`connect`'s argument)."""
+        return self._cache.limit
+
+    @memory_limit.setter
+    def memory_limit(self, value: int | float | str | None) -> None:
+        self._cache.set_limit(self._budget(value))
+
+    @property
+    def cache(self) -> Any:
+        """The device-resident column cache (:class:`xpdb.storage.cache.ColumnCache`)."""
+        return self._cache
+
+    def _budget(self, value: int | float | str | None) -> int:
+        from ..device import parse_bytes
+
+        if value is None:
+            cap = self.device.memory_limit or self.device.total_memory
+            return cap // 2 if self.device.is_gpu else cap // 4
+        out = parse_bytes(value, self.device.memory_limit or self.device.total_memory)
+        if out is None or out < 0:
+            raise XpdbError(f"memory_limit must be a size such as '4GB' or '50%', got {value!r}")
+        return out
+
+    def _load_catalog(self) -> None:
+        from ..storage.stored_table import StoredTable
+
+        store = self._store
+        store.refresh()
+        tables: dict[str, Any] = {n: self._tables[n] for n in self._temp}
+        for name in store.tables():
+            old = self._tables.get(name)
+            if old is not None and name not in self._temp and (old.dir, old.version) \
+                    == store.files_version(name):
+                tables[name] = old
+            else:
+                self._stats.forget(name)
+                tables[name] = StoredTable(store, name, self.device, self._cache)
+        self._tables = tables
+        self._views = {n: parse(q)[0] for n, q in store.views().items()}
+
+    def close(self) -> None:
+        """Release the database directory and the device memory of the cache."""
+        if self._store is not None:
+            self._store.close()
+        self._cache.clear()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def history(self, name: str) -> list[dict[str, Any]]:
+        """The committed versions of stored table ``name``, oldest first (``version``,
+        ``timestamp`` in ms, ``operation``); read one with ``FROM t VERSION AS OF n``."""
+        if self._store is None or name in self._temp:
+            raise XpdbError(f"table {name!r} is not stored: history needs a persistent table")
+        return self._store.history(name)
 
     # -- catalog ------------------------------------------------------------------------
     def register(self, name: str, obj: Any) -> None:
         """Make ``obj`` (pandas DataFrame, pyarrow Table, xpdb Table or DataFrame) a table
-        called ``name`` (replacing one of that name), moved onto the database's device."""
-        self._apply({name: _to_table(obj, self.device)})
+        called ``name`` (replacing one of that name), moved onto the database's device.
+
+        In a persistent database the table is temporary (this connection only, never
+        stored); use ``CREATE TABLE t AS SELECT * FROM name`` to store it.
+        """
+        if self._store is not None and name in self._tables and name not in self._temp:
+            msg = (f"register({name!r}): a stored table has that name; drop it first or "
+                   "register under another name")
+            raise XpdbError(msg)
+        table = _to_table(obj, self.device)
+        self._temp.add(name)
+        self._apply({name: table})
 
     def unregister(self, name: str) -> None:
         """Remove the table ``name``."""
         self._require(name)
         self._apply({name: None})
 
-    def table(self, name: str) -> Any:
-        """The table ``name`` as an :class:`xpdb.DataFrame`."""
+    def table(self, name: str, version: int | None = None) -> Any:
+        """The table ``name`` (at stored ``version``, default the latest) as an
+        :class:`xpdb.DataFrame`."""
         from ..frame import DataFrame
 
-        return DataFrame._from_table(self._require(name))
+        table = self._require(name)
+        if version is not None:
+            table = self._at_version(name, version)
+        return DataFrame._from_table(table.materialize() if hasattr(table, "materialize")
+                                     else table)
+
+    def _at_version(self, name: str, version: int) -> Any:
+        from ..storage.stored_table import StoredTable
+
+        table = self._require(name)
+        if not isinstance(table, StoredTable):
+            raise XpdbError(f"table {name!r} is not stored: VERSION AS OF needs a persistent "
+                            "table (xpdb.connect(path))")
+        return StoredTable(self._store, name, self.device, self._cache, version=version)
 
     def tables(self) -> list[str]:
         """Names of the tables and views, sorted."""
@@ -99,25 +224,87 @@ class Database:
         return self._tables[name]
 
     def _apply(self, changes: dict[str, Table | Append | None],
-               views: dict[str, exp.Expression | None] | None = None) -> None:
+               views: dict[str, exp.Expression | None] | None = None,
+               layouts: dict[str, tuple[tuple[str, ...], int]] | None = None) -> None:
         """The one place the catalog changes (after a statement has fully succeeded).
 
         ``changes`` maps a table name to its new content, to :class:`Append` (rows added)
-        or to None (dropped).
+        or to None (dropped); ``layouts`` gives new stored tables their shard key and shard
+        count. In a persistent database each table's change is one atomic commit.
         """
         for name, tb in changes.items():
             self._stats.forget(name)
+            if self._store is not None and name not in self._temp:
+                new = self._persist(name, tb, (layouts or {}).get(name))
+                if new is None:
+                    self._tables.pop(name, None)
+                else:
+                    self._tables[name] = new
+                continue
             if tb is None:
                 self._tables.pop(name, None)
+                self._temp.discard(name)
             elif isinstance(tb, Append):
                 self._tables[name] = concat_tables([self._tables[name], tb.rows])
             else:
                 self._tables[name] = tb
         for name, q in (views or {}).items():
+            if self._store is not None:
+                if q is None:
+                    self._store.drop_view(name, missing_ok=True)
+                else:
+                    from .parser import DIALECT
+
+                    self._store.create_view(name, q.sql(dialect=DIALECT), replace=True)
             if q is None:
                 self._views.pop(name, None)
             else:
                 self._views[name] = q
+
+    def _persist(self, name: str, tb: Table | Append | None,
+                 layout: tuple[tuple[str, ...], int] | None) -> Any:
+        """Commit one table's change to storage; the table as now stored (None: dropped).
+
+        Columns the change produced on the device go into the cache under the new
+        version, so a query right after a load or a CREATE TABLE AS reads nothing back.
+        """
+        from ..storage.stored_table import StoredTable
+
+        store, cache = self._store, self._cache
+        old = self._tables.get(name)
+        old = old if isinstance(old, StoredTable) else None
+        if tb is None:
+            store.drop_table(name, missing_ok=True)
+            if old is not None:
+                cache.drop_table(old.dir)
+            return None
+        if isinstance(tb, Append):
+            assert old is not None
+            store.append(name, tb.rows.to_arrow())
+            new = StoredTable(store, name, self.device, cache)
+            for cname in old.names:
+                col = cache.get((old.dir, old.version, cname))
+                if col is not None:
+                    both = concat_tables([Table([(cname, col)], old.num_rows, self.device),
+                                          tb.rows.select([cname])])
+                    cache.put((new.dir, new.version, cname), both.column(cname))
+            cache.drop_table(old.dir, keep_version=new.version)
+            return new
+        data = tb.to_arrow()
+        if old is not None and layout is None and old.schema == tb.schema:
+            store.overwrite(name, data)
+        else:
+            keys, shards = layout or ((), 1)
+            store.create_table(name, _logical_schema(tb), shard_key=keys or None,
+                               shards=shards, data=data if data.num_rows else None,
+                               replace=old is not None)
+        if old is not None:
+            cache.drop_table(old.dir)
+        new = StoredTable(store, name, self.device, cache)
+        if new.shards == 1:  # a sharded table's row order is its shards' order
+            for cname, col in tb.items():
+                cache.put((new.dir, new.version, cname), col)
+        return new
 
     # -- SQL ----------------------------------------------------------------------------
     def sql(self, query: str) -> Result:
@@ -136,6 +323,8 @@ class Database:
         trees = parse(query)
         if not trees:
             raise XpdbError("no SQL statement given")
+        if self._store is not None and self._store.read_only:
+            self._load_catalog()  # a reader sees what writers committed since
         result = None
         for tree in trees:
             bound = tree
@@ -244,6 +433,7 @@ class Database:
             return _status(0, self.device)
         if kind != "TABLE":
             raise NotSupportedError(f"CREATE {kind} is not supported yet")
+        layout = _layout(tree)
         if query is not None:
             rel = self._query(query)
             names = rel.names
@@ -259,7 +449,13 @@ class Database:
                 dtype = sql_type(cdef.args["kind"])
                 cols.append((cdef.name, Column.from_arrow(pa.array([], dtype.to_arrow()), self.device)))
             table = Table(cols, 0, self.device)
-        self._apply({name: table}, {name: None})
+        if layout is not None:
+            for k in layout[0]:
+                if k not in table:
+                    raise BindError(missing_column_message(k, table.names,
+                                                           f"shard_key column of {name!r}"))
+        self._temp.discard(name)
+        self._apply({name: table}, {name: None}, {name: layout} if layout else None)
         return _status(table.num_rows, self.device)
 
     def _insert(self, tree: exp.Insert) -> Result:
@@ -271,7 +467,9 @@ class Database:
         table = self._require(name)
         names = [c.name for c in schema.expressions] if schema is not None else table.names
         for n in names:
-            table.column(n)
+            if n not in table:
+                raise BindError(missing_column_message(n, table.names,
+                                                       f"column of table {name!r}"))
         rel = self._query(tree.expression)
         if len(rel.names) != len(names):
             msg = (f"INSERT INTO {name} gives {len(rel.names)} values per row for "
@@ -280,15 +478,15 @@ class Database:
         n = rel.table.num_rows
         given = dict(zip(names, rel.table.columns, strict=True))
         cols = []
-        for cname, target_col in table.items():
+        for cname, dtype in table.schema.items():
             src = given.get(cname)
             if src is None:
-                src = Column.full(n, None, target_col.dtype, self.device)
-            elif src.dtype != target_col.dtype:
+                src = Column.full(n, None, dtype, self.device)
+            elif src.dtype != dtype:
                 if src.null_count == n:
-                    src = Column.full(n, None, target_col.dtype, self.device)
+                    src = Column.full(n, None, dtype, self.device)
                 else:
-                    src = kcast.cast(src, target_col.dtype, float_to_int="sql")
+                    src = kcast.cast(src, dtype, float_to_int="sql")
             cols.append((cname, src))
         self._apply({name: Append(Table(cols, n, self.device))})
         return _status(n, self.device)
@@ -376,7 +574,7 @@ class Database:
         target = tree.this
         if isinstance(target, exp.Table) and target.name in self._tables:
             table = self._tables[target.name]
-            names, types = table.names, [sql_type_name(c.dtype) for c in table.columns]
+            names, types = table.names, [sql_type_name(d) for d in table.schema.values()]
         else:
             query = target.this if isinstance(target, exp.Table) and target.name in self._views \
                 else target
@@ -392,7 +590,8 @@ class Database:
         return Result(out, ["column_name", "column_type"])
 
     def __repr__(self) -> str:
-        return f"Database(in-memory on {self.device}; tables: {self.tables()})"
+        where = "in-memory" if self._store is None else repr(self._store.root)
+        return f"Database({where} on {self.device}; tables: {self.tables()})"
 
 
 _SQL_NAMES = {"bool": "BOOLEAN", "int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER",
@@ -421,6 +620,35 @@ def sql_type_name(dtype: t.DataType) -> str:
     if dtype.kind == "duration":
         return "INTERVAL"
     return str(dtype).upper()
+
+
+def _layout(tree: exp.Create) -> tuple[tuple[str, ...], int] | None:
+    """``WITH (shard_key = 'id', shards = 16)`` of a CREATE TABLE: (key columns, shards)."""
+    props = tree.args.get("properties")
+    if props is None:
+        return None
+    opts: dict[str, Any] = {}
+    for prop in props.expressions:
+        key = prop.name.lower() if isinstance(prop, exp.Property) else ""
+        if key not in ("shard_key", "shards"):
+            msg = (f"CREATE TABLE option {prop.sql()!r} is not supported; the options are "
+                   "shard_key = 'column[, column...]' and shards = <n>")
+            raise NotSupportedError(msg)
+        value = prop.args.get("value")
+        opts[key] = value.this if isinstance(value, exp.Literal) else value.sql()
+    keys = tuple(k.strip() for k in str(opts.get("shard_key", "")).split(",") if k.strip())
+    try:
+        shards = int(opts.get("shards", 16 if keys else 1))
+    except ValueError:
+        raise BindError(f"shards must be a whole number, got {opts['shards']!r}") from None
+    if shards < 1 or shards > 4096:
+        raise BindError(f"shards must be between 1 and 4096, got {shards}")
+    return keys, shards
+
+
+def _logical_schema(table: Table) -> pa.Schema:
+    """The exact arrow schema a table is stored with."""
+    return pa.schema([(n, c.dtype.to_arrow()) for n, c in table.items()])
 
 
 def _status(count: int, device: Any) -> Result:

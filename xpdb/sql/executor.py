@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from .. import types as t
 from ..column import Column
-from ..errors import BindError, NotSupportedError, XpdbError
+from ..errors import BindError, ExecutionError, NotSupportedError, XpdbError
 from ..errors import TypeError as XTypeError
 from ..kernels import cast as kcast
 from ..kernels import expr as kx
@@ -205,8 +205,16 @@ class Executor:
             else:
                 names = list(self.tables) + list(self.views)
                 raise BindError(missing_column_message(node.name, names, "table"))
+        if node.version is not None:
+            table = self._versioned(table, node)
         names = table.names if node.columns is None else node.columns
-        columns = [table.column(n) for n in names]
+        if hasattr(table, "load"):  # a stored table: one read for the missing columns
+            for n in names:
+                if n not in table:
+                    raise BindError(missing_column_message(n, table.names))
+            columns = table.load(names)
+        else:
+            columns = [table.column(n) for n in names]
         rel = make_relation(columns, [(node.alias, n) for n in names], table.num_rows,
                             self.device)
         if node.filters:
@@ -217,6 +225,16 @@ class Executor:
                 mask = m if mask is None else mask & m
             rel = Relation(rel.table.filter(mask), rel.scope)
         return rel
+
+    def _versioned(self, table: Any, node: p.Scan) -> Any:
+        """``table`` at ``node.version`` (time travel reads a stored table's old commit)."""
+        from ..storage.stored_table import StoredTable
+
+        if not isinstance(table, StoredTable):
+            msg = (f"{node.name} VERSION AS OF {node.version}: only stored tables have "
+                   "versions (open the database with xpdb.connect(path))")
+            raise NotSupportedError(msg)
+        return StoredTable(table.store, table.name, self.device, table.cache, node.version)
 
     def _permute(self, node: p.Permute) -> Relation:
         rel = self.run(node.child)
@@ -396,7 +414,11 @@ class Executor:
         for j, a in enumerate(node.aggs):
             aggs.append(self._agg_spec(a, j, ctx, pre))
         table = Table(pre, n, self.device)
-        out = kg.groupby_agg(table, keys, aggs) if keys else kg.aggregate(table, aggs)
+        try:
+            out = kg.groupby_agg(table, keys, aggs) if keys else kg.aggregate(table, aggs)
+        except ExecutionError as e:  # the kernels know only hidden column names
+            texts = ", ".join(a.sql(dialect="duckdb") for a in node.aggs)
+            raise ExecutionError(f"{e} (computing {texts})") from e
         subst = {canonical(k, child.scope): i for i, k in enumerate(key_exprs)}
         for j, a in enumerate(node.aggs):
             subst[canonical(a, child.scope)] = len(keys) + j

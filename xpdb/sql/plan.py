@@ -22,12 +22,14 @@ class Scan(Node):
 
     The optimizer fills ``columns`` (read only these, in table order; None: all) and
     ``filters`` (predicates applied while scanning, over the scan's own columns).
+    ``version``: the stored version to read (``FROM t VERSION AS OF n``; None: latest).
     """
 
     name: str
     alias: str
     columns: list[str] | None = None
     filters: list[exp.Expression] = field(default_factory=list)
+    version: int | None = None
 
 
 @dataclass(eq=False)

@@ -82,6 +82,21 @@ def _limit(node: p.Node, tree: exp.Expression) -> p.Node:
     return p.Limit(node, lim, off)
 
 
+def _version_of(item: exp.Table) -> int | None:
+    """The n of ``FROM t VERSION AS OF n`` / ``FROM t AT (VERSION => n)`` (time travel)."""
+    spec = item.args.get("version") or item.args.get("when")
+    if spec is None:
+        return None
+    kind = str(spec.this if isinstance(spec, exp.Version) else spec.args.get("kind")).upper()
+    value = spec.expression
+    if kind != "VERSION" or not (isinstance(value, exp.Literal) and not value.is_string
+                                  and value.this.isdigit()):
+        msg = (f"time travel reads a version number: {item.sql()!r}; write "
+               f"'FROM {item.name} VERSION AS OF <n>' (timestamps are not supported yet)")
+        raise NotSupportedError(msg)
+    return int(value.this)
+
+
 def _from_item(item: exp.Expression, ctes: dict[str, p.Node]) -> p.Node:
     alias_node = item.args.get("alias")
     cols = [c.name for c in alias_node.columns] if isinstance(alias_node, exp.TableAlias) else []
@@ -96,7 +111,7 @@ def _from_item(item: exp.Expression, ctes: dict[str, p.Node]) -> p.Node:
             cte = ctes[name]
             assert isinstance(cte, p.Alias)
             return p.Alias(cte.child, alias, cols or cte.columns)
-        node: p.Node = p.Scan(name, alias)
+        node: p.Node = p.Scan(name, alias, version=_version_of(item))
         return p.Alias(node, alias, cols) if cols else node
     if isinstance(item, exp.Subquery):
         if not item.alias:
@@ -242,7 +257,7 @@ def _select(sel: exp.Select, ctes: dict[str, p.Node]) -> p.Node:
         if idx is None:
             if distinct is not None:
                 raise BindError("with SELECT DISTINCT, ORDER BY expressions must appear in the select list")
-            items.append((f"__xpdb_order{len(items)}", key))
+            items.append((f"__xpdb_order{len(items)}", _mark_aliases(key, items[:width])))
             starred.append(False)
             idx = len(items) - 1
         sort_keys.append((("item", idx), bool(o.args.get("desc")), not o.args.get("nulls_first")))
@@ -284,7 +299,9 @@ def _group_key(g: exp.Expression, items: list[tuple[str, exp.Expression]]) -> ex
 
 
 def _having_aliases(e: exp.Expression, items: list[tuple[str, exp.Expression]]) -> exp.Expression:
-    """HAVING may name select-list aliases of aggregates (``HAVING n > 1``)."""
+    """HAVING may name select-list aliases: of aggregates (``HAVING n > 1``, replaced here)
+    and of other expressions (``GROUP BY m HAVING m = 0``, bound when the name is no input
+    column, see :func:`_mark_aliases`)."""
     aliases = {name: x for name, x in items if _aggregates([x])}
 
     def sub(n: exp.Expression) -> exp.Expression:
@@ -292,7 +309,30 @@ def _having_aliases(e: exp.Expression, items: list[tuple[str, exp.Expression]]) 
             return aliases[n.name].copy()
         return n
 
-    return e.transform(sub, copy=True)
+    return _mark_aliases(e.transform(sub, copy=True), items)
+
+
+def _mark_aliases(e: exp.Expression, items: list[tuple[str, exp.Expression]]) -> exp.Expression:
+    """A copy of ``e`` whose unqualified column references that name a select-list alias
+    carry the aliased expression in ``meta["xpdb_select_alias"]``.
+
+    The expression code binds such a reference to an input column first and falls back to
+    the alias (DuckDB's order for an expression: ``SELECT a AS z ... ORDER BY -z`` sorts by
+    ``-a``, while ``SELECT b AS a ... ORDER BY -a`` sorts by the input column ``a``).
+    Subqueries are left alone: their names belong to their own FROM.
+    """
+    aliases = {}
+    for name, x in items:
+        if isinstance(x, exp.Star) or (isinstance(x, exp.Column) and x.name == name):
+            continue
+        aliases.setdefault(name, x)
+    if not aliases:
+        return e
+    e = e.copy()
+    for n in walk(e, lambda x: False):
+        if isinstance(n, exp.Column) and not n.table and n.name in aliases:
+            n.meta["xpdb_select_alias"] = aliases[n.name]
+    return e
 
 
 def _order_index(key: exp.Expression, items: list[tuple[str, exp.Expression]],

@@ -43,7 +43,7 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -420,6 +420,44 @@ class Store:
         """
         parts = self.read_shards(name, columns, version)
         return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+    def iter_batches(self, name: str, columns: Sequence[str] | None = None,
+                     version: int | None = None, batch_rows: int = 1 << 20
+                     ) -> Iterator[pa.Table]:
+        """Table ``name`` in pieces of at most ``batch_rows`` rows (shard by shard, file by
+        file), for scans that do not fit in memory at once. The snapshot is taken when the
+        iteration starts; a concurrent commit does not change what it yields."""
+        import pyarrow.parquet as pq
+
+        info, snap = self._snapshot(name, version)
+        self._check_columns(info, columns)
+        files = delta.shard_files(snap, os.path.join(self.root, info.dir), info.shards)
+        cols = list(columns) if columns is not None else list(info.schema.names)
+        where = f"table {name!r}"
+        empty = True
+        for fs in files:
+            for path, _ in fs:
+                try:
+                    pf = pq.ParquetFile(path)
+                    batches = pf.iter_batches(batch_size=max(1, batch_rows), columns=cols)
+                    for b in batches:
+                        empty = False
+                        yield from_storage(pa.Table.from_batches([b]), info.schema, where)
+                except XpdbError:
+                    raise
+                except Exception as e:
+                    msg = (f"cannot read table {name!r} (version {snap.version()}) file "
+                           f"{path!r}: {type(e).__name__}: {e}")
+                    raise XIOError(msg, path=path) from e
+        if empty:
+            yield from_storage(storage_schema(info.schema).empty_table().select(cols),
+                               info.schema, where)
+
+    def files_version(self, name: str) -> tuple[str, int]:
+        """The table's directory (stable across renames, new on replace) and latest
+        version: the identity of what a read now would see."""
+        info, snap = self._snapshot(name, None)
+        return info.dir, snap.version()
 
     def num_rows(self, name: str, version: int | None = None) -> int:
         """Row count of table ``name`` from the Delta log (no data is read)."""

@@ -9,6 +9,8 @@ nothing but shared terms the OR is just the shared terms (``a OR (a AND y)`` is 
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlglot import exp
 
 from .. import plan as p
@@ -27,7 +29,7 @@ def factor_or(root: p.Node) -> p.Node:
         if isinstance(node, p.Scan) and node.filters:
             filters = [factor(f) for f in node.filters]
             if any(a is not b for a, b in zip(filters, node.filters, strict=True)):
-                return p.Scan(node.name, node.alias, node.columns, filters)
+                return dataclasses.replace(node, filters=filters)
         return node
 
     return transform_up(root, rule)

@@ -13,6 +13,7 @@ CASE branch never taken) is left for run time, so folding never raises.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -50,7 +51,7 @@ def fold_constants(root: p.Node, device: Any) -> p.Node:
         if isinstance(node, p.Scan) and node.filters:
             filters = [folder.predicate(f) for f in node.filters]
             filters = [f for f in filters if not (isinstance(f, exp.Boolean) and f.this)]
-            return p.Scan(node.name, node.alias, node.columns, filters)
+            return dataclasses.replace(node, filters=filters)
         if isinstance(node, p.Project):
             items = [(n, e if _has_aggregate(e) else folder.fold(e)) for n, e in node.items]
             if any(a[1] is not b[1] for a, b in zip(items, node.items, strict=True)):

@@ -10,6 +10,7 @@ those columns, and a scan of a stored table reads only them.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlglot import exp
@@ -64,7 +65,7 @@ def prune_columns(root: p.Node, catalog: Any) -> p.Node:
                 if (None, c.lower()) in names or (alias, c.lower()) in names]
         if len(keep) == len(table_cols):
             return node
-        return p.Scan(node.name, node.alias, keep, node.filters)
+        return dataclasses.replace(node, columns=keep)
 
     return transform_up(root, rule)
 

@@ -22,6 +22,7 @@ twice), which is computed once for all of them.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlglot import exp
@@ -73,7 +74,7 @@ class _Pushdown:
         movable = [e for e in preds if _movable(e)]
         rest = [e for e in preds if not _movable(e)]
         if movable and self.schemas.table_columns(node.name) is not None:
-            node = p.Scan(node.name, node.alias, node.columns, node.filters + movable)
+            node = dataclasses.replace(node, filters=node.filters + movable)
         else:
             rest = preds
         return _filter(node, rest)
