@@ -54,8 +54,9 @@ Performance design
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -510,8 +511,38 @@ def _single(table: Table, keys: Sequence[str], specs: Sequence[_Spec]) -> Table:
     return Table(cols, g.n, table.device)
 
 
+def groupby_agg_stream(pieces: Iterable[Table], keys: Sequence[str], aggs: Sequence[Agg]) -> Table:
+    """:func:`groupby_agg` over a table that arrives in pieces (SQL semantics: null keys
+    form a group; no keys gives one row).
+
+    Each piece is reduced to its partial aggregate before the next one is produced, so
+    only one piece and the partials are in memory at a time: this is how a scan larger
+    than the device's memory budget is aggregated. Holistic aggregates (quantiles) need
+    every value at once and are refused.
+
+    Examples
+    --------
+    >>> from xpdb.table import Table
+    >>> pieces = (Table.from_pydict({"k": [i % 2], "v": [i]}) for i in range(5))
+    >>> groupby_agg_stream(pieces, ["k"], [Agg("sum", "v", "s")]).to_pydict()
+    {'k': [0, 1], 's': [6, 4]}
+    """
+    it = iter(pieces)
+    first = next(it, None)
+    if first is None:
+        raise XpdbError("groupby_agg_stream needs at least one piece (an empty one will do)")
+    keys = list(keys)
+    specs = [_resolve(a, first.names) for a in aggs]
+    for spec in specs:
+        _check_types(spec, first.schema)
+        if spec.kind in _HOLISTIC:
+            raise NotSupportedError(f"{spec.kind} cannot be computed piece by piece; it "
+                                    "needs the whole input in memory")
+    return _sharded(itertools.chain([first], it), keys, specs, False)
+
+
 def _sharded(
-    shards: list[Table], keys: list[str], specs: Sequence[_Spec], dropna: bool
+    shards: Iterable[Table], keys: list[str], specs: Sequence[_Spec], dropna: bool
 ) -> Table:
     states: list[tuple[Any, ...]] = []
     for spec in specs:
@@ -521,20 +552,26 @@ def _sharded(
               for st in states}
     state_names = {st: [f"{_PREFIX}s{j}_{i}" for i in range(widths[st])]
                    for j, st in enumerate(states)}
-    dev = shards[0].device
-
-    def partial(shard: Table) -> tuple[Table, list[Table]]:
+    def partial(shard: Table) -> tuple[Table, list[Table], tuple[int, set[str]]]:
+        # the last item keeps what _finalize needs to know of the piece (its rows and
+        # which inputs hold nulls), not its data: a streamed piece is freed once reduced
+        meta = (shard.num_rows, {c for spec in specs for c in spec.inputs
+                                 if shard.column(c).validity is not None})
         g, cols = _groups(shard, keys)
         for st in states:
             cols += list(zip(state_names[st], _compute_state(g, st), strict=True))
-        main = Table(cols, g.n, dev)
+        main = Table(cols, g.n, shard.device)
         pairs = [_distinct_pairs(shard, keys, c) for c in distinct]
         if dropna:
             main = _drop_null_keys(main, keys)
             pairs = [_drop_null_keys(p, keys) for p in pairs]
-        return main, pairs
+        return main, pairs, meta
 
-    parts = map_shards(partial, shards, dev)
+    if isinstance(shards, list):
+        parts = map_shards(partial, shards, shards[0].device)
+    else:  # a stream: each piece is reduced before the next is made
+        parts = [partial(shard) for shard in shards]
+    dev = parts[0][0].device
     merged = concat_tables([p[0] for p in parts])
     g, cols = _groups(merged, keys)
     merged_states = {st: _merge_state(g, st, state_names[st]) for st in states}
@@ -550,7 +587,9 @@ def _sharded(
             cols.append((spec.name, counted[spec.column]))
             continue
         parts_cols = [c for st in _states(spec) for c in merged_states[st]]
-        cols.append((spec.name, _finalize(spec, parts_cols, _nonull(shards, spec))))
+        nonull = sum(p[2][0] for p in parts) > 0 and not any(
+            c in p[2][1] for p in parts for c in spec.inputs)
+        cols.append((spec.name, _finalize(spec, parts_cols, nonull)))
     return Table(cols, g.n, dev)
 
 

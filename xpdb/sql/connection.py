@@ -330,7 +330,8 @@ class Database:
             bound = tree
             if params is not None or tree.find(exp.Placeholder) is not None:
                 bound = bind_parameters(tree, params)
-            result = self._statement(bound)
+            with self.device.guard():  # out of device memory: DeviceMemoryError
+                result = self._statement(bound)
         assert result is not None
         return result
 

@@ -7,7 +7,9 @@ and a :class:`~xpdb.sql.expressions.Scope` saying which SQL (qualifier, name) ea
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import functools
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,7 @@ from ..table import Table, concat_tables, missing_column_message
 from . import plan as p
 from .expressions import Context, Scope, as_column, canonical, evaluate, literal_value, to_mask
 from .functions import AGGREGATES, function_name, positional_args
+from .functions import groupby_agg as sql_groupby_agg
 from .optimizer.estimate import TableStats
 
 
@@ -90,6 +93,10 @@ class Executor:
         self._fingerprints: dict[p.Node, str | None] = {}
         # EXPLAIN ANALYZE: per node (seconds, rows, bytes to device, bytes to host, calls)
         self.profile: dict[p.Node, list[float]] | None = {} if profile else None
+        # streaming (see streaming.py): the piece each streamed scan reads now
+        self.batch: dict[p.Node, Table] = {}
+        #: what EXPLAIN ANALYZE adds below the plan (streamed scans)
+        self.notes: list[str] = []
 
     # -- entry points -------------------------------------------------------------------
     def plan(self, query: exp.Expression, ctes: Mapping[str, p.Node] | None = None) -> p.Node:
@@ -97,7 +104,7 @@ class Executor:
         from .optimizer import optimize
         from .planner import plan_query
 
-        node = plan_query(query, dict(ctes) if ctes else None)
+        node = plan_query(query, dict(ctes) if ctes else None, catalog=self)
         return node if self.rules == () else optimize(node, self, self.rules)
 
     def execute(self, node: p.Node) -> Relation:
@@ -115,6 +122,12 @@ class Executor:
         if key is not None and key in self._same:
             return self._same[key]
         method: Callable[[Any], Relation] = getattr(self, "_" + type(node).__name__.lower())
+        if isinstance(node, p.Filter | p.Project | p.Scan | p.Alias) and self._stored:
+            from .streaming import stream_source
+
+            src = stream_source(self, node)
+            if src is not None:
+                method = functools.partial(self._stream_chain, src=src)
         if self.profile is None:
             rel = method(node)
         else:
@@ -192,6 +205,11 @@ class Executor:
 
     # -- leaves -------------------------------------------------------------------------
     def _scan(self, node: p.Scan) -> Relation:
+        if node in self.batch:  # a piece of a streamed scan
+            piece = self.batch[node]
+            rel = make_relation(piece.columns, [(node.alias, n) for n in piece.names],
+                                piece.num_rows, self.device)
+            return self._scan_filters(node, rel)
         if node.name in self.given:
             return self.given[node.name]
         if node.name in self.views:
@@ -217,6 +235,9 @@ class Executor:
             columns = [table.column(n) for n in names]
         rel = make_relation(columns, [(node.alias, n) for n in names], table.num_rows,
                             self.device)
+        return self._scan_filters(node, rel)
+
+    def _scan_filters(self, node: p.Scan, rel: Relation) -> Relation:
         if node.filters:
             ctx = self.context(rel)
             mask = None
@@ -235,6 +256,27 @@ class Executor:
                    "versions (open the database with xpdb.connect(path))")
             raise NotSupportedError(msg)
         return StoredTable(table.store, table.name, self.device, table.cache, node.version)
+
+    @functools.cached_property
+    def _stored(self) -> bool:
+        """Whether any catalog table is stored (only those are ever streamed)."""
+        return any(hasattr(tb, "batches") for tb in self.tables.values())
+
+    def _stream_chain(self, node: p.Node, src: tuple[p.Scan, Any, list[str]]) -> Relation:
+        """``node`` (filters and projections over a too-large stored scan) piece by piece,
+        the pieces' results concatenated."""
+        from .streaming import pieces
+
+        scan, table, names = src
+        parts = []
+        for _ in pieces(self, scan, table, names):
+            parts.append(self.run(node))
+        rel = parts[0]
+        if len(parts) == 1:
+            return rel
+        with self.device.guard():
+            out = concat_tables([r.table for r in parts])
+        return Relation(out, rel.scope, rel.subst, rel.grouped, rel.canon_scope)
 
     def _permute(self, node: p.Permute) -> Relation:
         rel = self.run(node.child)
@@ -393,7 +435,52 @@ class Executor:
             from .grouping_sets import aggregate
 
             return aggregate(self, node)
+        from .streaming import stream_source, streamable_aggregate
+
+        src = stream_source(self, node.child) if self._stored else None
+        if src is not None and streamable_aggregate(node):
+            return self._aggregate_stream(node, src)
         child = self.run(node.child)
+        table, keys, aggs, key_exprs = self._agg_input(node, child)
+        # SQL's sum overflow rule (raise, not wrap) around kg.groupby_agg / kg.aggregate
+        out = self._agg_kernel(node, lambda: sql_groupby_agg(table, keys, aggs))
+        return self._agg_output(node, child, out, keys, aggs, key_exprs)
+
+    def _aggregate_stream(self, node: p.Aggregate, src: tuple[p.Scan, Any, list[str]]
+                          ) -> Relation:
+        """An aggregation over a too-large stored scan: each piece's rows are reduced to
+        partial aggregates before the next piece is read."""
+        from .streaming import pieces
+
+        scan, table, names = src
+        first: list[Any] = []
+
+        def inputs() -> Iterator[Table]:
+            for _ in pieces(self, scan, table, names):
+                child = self.run(node.child)
+                got = self._agg_input(node, child)
+                if not first:
+                    first.extend([child, *got[1:]])
+                yield got[0]
+
+        it = inputs()
+        head = next(it)
+        child, keys, aggs, key_exprs = first
+        with self.device.guard():
+            out = self._agg_kernel(node, lambda: kg.groupby_agg_stream(
+                itertools.chain([head], it), keys, aggs))
+        return self._agg_output(node, child, out, keys, aggs, key_exprs)
+
+    def _agg_kernel(self, node: p.Aggregate, run: Callable[[], Table]) -> Table:
+        try:
+            return run()
+        except ExecutionError as e:  # the kernels know only hidden column names
+            texts = ", ".join(a.sql(dialect="duckdb") for a in node.aggs)
+            raise ExecutionError(f"{e} (computing {texts})") from e
+
+    def _agg_input(self, node: p.Aggregate, child: Relation
+                   ) -> tuple[Table, list[str], list[kg.Agg], list[exp.Expression]]:
+        """The table an aggregation groups (key and argument columns) and its specs."""
         ctx = self.context(child)
         n = child.table.num_rows
         pre: list[tuple[str, Column]] = [("__one", kx.literal(1, n, self.device, "int8"))]
@@ -413,12 +500,10 @@ class Executor:
         aggs = []
         for j, a in enumerate(node.aggs):
             aggs.append(self._agg_spec(a, j, ctx, pre))
-        table = Table(pre, n, self.device)
-        try:
-            out = kg.groupby_agg(table, keys, aggs) if keys else kg.aggregate(table, aggs)
-        except ExecutionError as e:  # the kernels know only hidden column names
-            texts = ", ".join(a.sql(dialect="duckdb") for a in node.aggs)
-            raise ExecutionError(f"{e} (computing {texts})") from e
+        return Table(pre, n, self.device), keys, aggs, key_exprs
+
+    def _agg_output(self, node: p.Aggregate, child: Relation, out: Table, keys: list[str],
+                    aggs: list[kg.Agg], key_exprs: list[exp.Expression]) -> Relation:
         subst = {canonical(k, child.scope): i for i, k in enumerate(key_exprs)}
         for j, a in enumerate(node.aggs):
             subst[canonical(a, child.scope)] = len(keys) + j

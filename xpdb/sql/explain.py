@@ -9,10 +9,12 @@ read twice) is printed once and referred to afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlglot import exp
 
+from ..errors import BindError
 from . import plan as p
 from .optimizer.estimate import Estimator
 from .optimizer.tree import children
@@ -131,17 +133,61 @@ def _shared(node: p.Node, counts: dict[p.Node, int]) -> bool:
     return counts.get(node, 0) > 1
 
 
+class _EmptyTables(Mapping):
+    """A catalog's tables, each read as its first zero rows (no data is touched)."""
+
+    def __init__(self, tables: Mapping[str, Any]):
+        self.tables = tables
+
+    def __getitem__(self, name: str) -> Any:
+        return self.tables[name].slice(0, 0)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+
+def check_binding(ex: Any, query: exp.Expression) -> None:
+    """Raise the BindError that running ``query`` would raise (an unknown column or table,
+    with its "did you mean" hint), by running its plan as written over empty tables.
+
+    Other errors are left to the run: they may depend on the data. Plans reading files
+    (table functions) are not checked, since that would read the files.
+    """
+    from .executor import Executor
+
+    plain = Executor(_EmptyTables(ex.tables), ex.views, ex.device, rules=())
+    plan = plain.plan(query)
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, p.TableFunction):
+            return
+        stack.extend(children(node))
+    try:
+        plain.execute(plan)
+    except BindError:
+        raise
+    except Exception:  # noqa: BLE001 - only binding errors are EXPLAIN's to report
+        pass
+
+
 def explain(db: Any, query: exp.Expression, analyze: bool) -> tuple[str, str]:
-    """``(key, text)`` of EXPLAIN [ANALYZE] ``query`` on database ``db``."""
+    """``(key, text)`` of EXPLAIN [ANALYZE] ``query`` on database ``db``; a query that does
+    not bind (an unknown column) raises its BindError instead of showing a plan."""
     import time
 
     ex = db._executor(profile=analyze)
+    check_binding(ex, query)  # before the optimizer prunes the columns a hint would name
     plan = ex.plan(query)
     est = Estimator(ex)
     if not analyze:
         return "logical_plan", render(plan, est)
     stats = db.device.stats
     d0, h0 = stats.to_device, stats.to_host
+    c0 = db.cache.stats.copy()
     t0 = time.perf_counter()
     rel = ex.execute(plan)
     db.device.synchronize()
@@ -149,7 +195,15 @@ def explain(db: Any, query: exp.Expression, analyze: bool) -> tuple[str, str]:
     text = render(plan, est, ex.profile)
     text += (f"\nTotal: {total * 1e3:.2f} ms, {rel.table.num_rows:,} rows on {db.device}; "
              f"moved to device {_bytes(stats.to_device - d0)}, to host {_bytes(stats.to_host - h0)}")
+    c1 = db.cache.stats
+    if db.path is not None:
+        text += (f"\nColumn cache: {c1.hits - c0.hits} hits, {c1.misses - c0.misses} misses, "
+                 f"{_bytes(c1.bytes_loaded - c0.bytes_loaded)} read into it, "
+                 f"{c1.evictions - c0.evictions} evictions; holds {_bytes(db.cache.nbytes)} "
+                 f"of {_bytes(db.cache.limit)}")
+    for note in ex.notes:
+        text += f"\nStreaming: {note}"
     return "analyzed_plan", text
 
 
-__all__ = ["explain", "label", "render"]
+__all__ = ["check_binding", "explain", "label", "render"]

@@ -85,6 +85,13 @@ class ColumnCache:
             self.stats.hits += 1
             return entry[0]
 
+    def peek(self, key: Key) -> Column | None:
+        """The cached column or None, without counting a hit or miss or touching the LRU
+        order (for statistics, which should not change what the cache keeps)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            return None if entry is None else entry[0]
+
     def put(self, key: Key, column: Column) -> bool:
         """Cache ``column``, evicting least recently used columns to make room; False
         (nothing cached) when it alone exceeds the budget."""

@@ -152,11 +152,19 @@ class StoredTable:
     def sample(self, name: str, rows: int = 1 << 17) -> Table:
         """Up to ``rows`` leading rows of column ``name`` (for statistics), from the cache
         when it holds the column."""
-        col = self.cache.get(self._key(name))
+        col = self.cache.peek(self._key(name))
         if col is not None:
             return Table([(name, col)], self._num_rows, self.device)
         piece = next(self.store.iter_batches(self.name, [name], self.version, rows))
         return Table.from_arrow(piece, self.device)
+
+    def slice(self, start: int, stop: int | None = None) -> Table:
+        """Rows ``start:stop`` as a device Table (no data is read for an empty slice)."""
+        stop = self._num_rows if stop is None else min(stop, self._num_rows)
+        if stop <= start:
+            return Table([(n, Column.full(0, None, d, self.device))
+                          for n, d in self._schema.items()], 0, self.device)
+        return self.materialize().slice(start, stop)
 
     def to_arrow(self) -> pa.Table:
         return self.store.read(self.name, None, self.version)

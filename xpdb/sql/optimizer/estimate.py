@@ -49,11 +49,15 @@ class TableStats:
         cache = entry[1]
         if column not in cache:
             rows = table.num_rows
+            if hasattr(table, "sample"):
+                # a stored table: estimate from its leading rows (or its cached column)
+                # instead of reading the whole column before the query needs it
+                table = table.sample(column)
             col = table.column(column)
             if col.dictionary is not None:
                 est = float(len(col.dictionary))
             else:
-                est = estimate_groups(table, [column]) if rows else 1.0
+                est = estimate_groups(table, [column]) if table.num_rows else 1.0
                 if col.validity is not None and col.null_count:
                     est -= 1.0  # the groups counted include the null one
             cache[column] = max(1.0, min(float(rows), est))
