@@ -59,6 +59,8 @@ def status_line(result: Result, verb: str = "") -> str:
     ``verb`` is the statement's first keyword (``CREATE``, ``DROP``...), if known.
     """
     n = result.rowcount
+    if getattr(result, "message", None):  # COPY: rows, time, rows/s, rejects
+        return f"OK, {result.message}"
     if n == 0 and verb.upper() in {"CREATE", "DROP", "ALTER"}:
         return "OK"
     return f"OK, {n} row{'' if n == 1 else 's'} affected"

@@ -493,11 +493,18 @@ class Database:
         return _status(n, self.device)
 
     def _copy(self, tree: exp.Copy) -> Result:
-        from .copy import run_copy
+        from .copy import run_copy_stats
 
-        changes, count = run_copy(self, tree)
-        self._apply(changes)
-        return _status(count, self.device)
+        changes, count, stats = run_copy_stats(self, tree)
+        # the target table commits first: a crash before the rejects table's commit
+        # keeps the loaded rows (each table's commit is atomic on its own)
+        target = [n for n, c in changes.items() if isinstance(c, Append)][:1]
+        self._apply(dict(sorted(changes.items(), key=lambda kv: kv[0] not in target)))
+        result = _status(count, self.device)
+        if stats is not None:
+            result.stats = stats.as_dict()
+            result.message = stats.message()
+        return result
 
     def _delete(self, tree: exp.Delete) -> Result:
         from .expressions import evaluate

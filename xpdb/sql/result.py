@@ -27,6 +27,10 @@ class Result:
         self._table = table
         self.columns: list[str] = list(names)
         self.rowcount = rowcount
+        #: a statement's report for people (COPY: rows, seconds, rows/s, rejects), or None
+        self.message: str | None = None
+        #: the same as numbers (COPY: rows, files, bytes, seconds, rows_per_second...)
+        self.stats: dict[str, Any] | None = None
 
     @property
     def types(self) -> list[t.DataType]:
