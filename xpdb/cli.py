@@ -90,8 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database_arguments(p_shell)
 
     p_demo = sub.add_parser("demo", help="run the end-to-end demo on generated data",
-                            description="The DataFrame API over generated taxi trips, timed "
-                                        "per device and checked against pandas.",
+                            description="Generate NYC-taxi-like trips, write them as Parquet, "
+                                        "load them into a persistent database with COPY, run "
+                                        "the ETL and the analytics in SQL (the four classic "
+                                        "taxi queries among them), timed per device (CPU and "
+                                        "GPU side by side when a GPU is present) and checked "
+                                        "against pandas.",
                             epilog="example:\n  xpdb demo --rows 100000 --device cpu",
                             formatter_class=fmt)
     demo.add_arguments(p_demo)
