@@ -102,3 +102,27 @@ def test_out_of_memory_is_a_clear_error_and_changes_nothing(tmp_path, device, da
     assert db.sql("SELECT count(*) FROM t").fetchall() == [(ROWS,)]
     db.close()
     assert xpdb.connect(path, device=device).tables() == ["t"]
+
+
+@pytest.mark.parametrize("kind", ["JOIN", "LEFT JOIN", "FULL OUTER JOIN"])
+def test_co_sharded_join_runs_shard_by_shard(tmp_path, device, data, kind):
+    path = tmp_path / "db"
+    dims = pa.table({"k": pa.array(range(0, 60, 2), pa.int64()),
+                     "label": [f"L{i}" for i in range(0, 60, 2)]})
+    with xpdb.connect(path, device=device) as db:
+        db.register("src", data)
+        db.register("dsrc", dims)
+        db.sql("CREATE TABLE f WITH (shard_key = 'k', shards = 8) AS SELECT * FROM src")
+        db.sql("CREATE TABLE d WITH (shard_key = 'k', shards = 8) AS SELECT * FROM dsrc")
+    duck = duckdb.connect()
+    duck.register("f", data)
+    duck.register("d", dims)
+    sql = (f"SELECT f.k, d.label, f.q FROM f {kind} d ON f.k = d.k WHERE f.q > 900 "
+           "ORDER BY f.k, f.q, d.label")
+    small = xpdb.connect(path, device=device, memory_limit=200_000)
+    assert_tables_equal(small.sql(sql).to_arrow(), duck.sql(sql).to_arrow_table())
+    text = small.explain(sql, analyze=True)
+    assert "co-sharded join of f and d on (k) = (k): 8 shard pairs" in text
+    roomy = xpdb.connect(path, device=device, read_only=True)  # fits: one join
+    assert "co-sharded" not in roomy.explain(sql, analyze=True)
+    assert_tables_equal(roomy.sql(sql).to_arrow(), duck.sql(sql).to_arrow_table())

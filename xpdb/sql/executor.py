@@ -348,6 +348,16 @@ class Executor:
         return Relation(rel.table.filter(mask), rel.scope, rel.subst, rel.grouped, rel.canon_scope)
 
     def _join(self, node: p.Join) -> Relation:
+        if self._stored:
+            from .streaming import co_sharded, shard_pairs
+
+            sides = co_sharded(self, node)
+            if sides is not None:  # too large at once: shard pair by shard pair
+                parts = [self._join_with(node, [])[0] for _ in shard_pairs(self, *sides)]
+                with self.device.guard():
+                    out = concat_tables([r.table for r in parts])
+                return Relation(out, parts[0].scope, parts[0].subst, parts[0].grouped,
+                                parts[0].canon_scope)
         return self._join_with(node, [])[0]
 
     def _join_with(self, node: p.Join, extra: list[exp.Expression]
@@ -499,7 +509,7 @@ class Executor:
             keys.append(f"__k{i}")
         aggs = []
         for j, a in enumerate(node.aggs):
-            aggs.append(self._agg_spec(a, j, ctx, pre))
+            aggs.append(self._agg_spec(a, j, ctx, pre, one_key_set=True))
         return Table(pre, n, self.device), keys, aggs, key_exprs
 
     def _agg_output(self, node: p.Aggregate, child: Relation, out: Table, keys: list[str],
@@ -513,7 +523,7 @@ class Executor:
         return Relation(rel.table, rel.scope, subst, True, child.scope)
 
     def _agg_spec(self, a: exp.Expression, j: int, ctx: Context,
-                  pre: list[tuple[str, Column]]) -> kg.Agg:
+                  pre: list[tuple[str, Column]], one_key_set: bool = False) -> kg.Agg:
         if isinstance(a, exp.Filter):
             # agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END); count(*) counts rows
             cond = a.expression.this
@@ -531,8 +541,11 @@ class Executor:
                 raise NotSupportedError(f"{name}(DISTINCT ...) is not supported yet")
             pre.append((f"__a{j}", as_column(evaluate(arg.expressions[0], ctx), ctx)))
             return kg.Agg("count_distinct", f"__a{j}", f"__r{j}")
-        if any(isinstance(x, exp.Distinct) for x in a.iter_expressions()):
-            raise NotSupportedError(f"{name}(DISTINCT ...) is not supported yet")
+        distinct = next((x for x in a.iter_expressions() if isinstance(x, exp.Distinct)), None)
+        if distinct is not None:
+            from .functions import distinct_aggregate
+
+            return distinct_aggregate(name, distinct, j, ctx, pre, one_key_set)
         func = AGGREGATES.get(name)
         args = positional_args(a)
         if func is None or not args:
@@ -611,6 +624,14 @@ class Executor:
         cols, fields = [], []
         for name, e in node.items:
             if isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)):
+                if child.grouped and child.canon_scope is not None:
+                    # * over a grouped input: every column must be a group key (DuckDB)
+                    src = child.canon_scope
+                    for i in _star(e, src):
+                        q, n = src.fields[i]
+                        cols.append(as_column(evaluate(exp.column(n, q), ctx), ctx))
+                        fields.append((None, n))
+                    continue
                 for i in _star(e, child.scope):
                     if child.grouped:
                         raise BindError("SELECT * is not allowed with GROUP BY; list the columns")

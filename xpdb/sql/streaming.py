@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from sqlglot import exp
+
 from . import plan as p
 from .functions import function_name
 from .optimizer.tree import has_subquery
@@ -69,6 +71,10 @@ def streamable_aggregate(node: p.Aggregate) -> bool:
     """Whether ``node``'s aggregates can be computed piece by piece."""
     if node.sets is not None:
         return False
+    # agg(DISTINCT x) other than count dedupes over all rows at once (functions.py)
+    if any(a.find(exp.Distinct) is not None
+           and not isinstance(a.this if a.key == "filter" else a, exp.Count) for a in node.aggs):
+        return False
     return not any(function_name(a.this if a.key == "filter" else a) in _HOLISTIC
                    for a in node.aggs)
 
@@ -93,10 +99,82 @@ def pieces(ex: Executor, scan: p.Scan, table: Any, names: list[str]) -> Iterator
                         f"memory limit of {table.cache.limit:,}")
 
 
+def co_sharded(ex: Executor, node: p.Join) -> tuple[tuple[p.Scan, Any, list[str]],
+                                                   tuple[p.Scan, Any, list[str]]] | None:
+    """The two stored scans of a join on their shard keys between tables sharded alike
+    (same key types, same shard count), when they do not fit the budget together; None
+    otherwise. Equal keys live in equal shards, so the join runs shard pair by shard pair
+    with no exchange of rows between shards."""
+    from sqlglot import exp
+
+    from .optimizer.tree import conjuncts
+
+    if node.kind not in ("inner", "left", "right", "outer"):
+        return None
+    sides = [_stored_scan(ex, node.left), _stored_scan(ex, node.right)]
+    if sides[0] is None or sides[1] is None:
+        return None
+    (ls, lt, ln), (rs, rt, rn) = sides
+    if not lt.shard_key or lt.shards < 2 or lt.shards != rt.shards \
+            or len(lt.shard_key) != len(rt.shard_key):
+        return None
+    if [lt.schema[k] for k in lt.shard_key] != [rt.schema[k] for k in rt.shard_key]:
+        return None
+    pairs = set()
+    for c in conjuncts(node.on) if node.on is not None else []:
+        if isinstance(c, exp.EQ) and isinstance(c.this, exp.Column) \
+                and isinstance(c.expression, exp.Column):
+            a, b = c.this, c.expression
+            for x, y in ((a, b), (b, a)):
+                if x.table in ("", ls.alias) and y.table in ("", rs.alias):
+                    pairs.add((x.name, y.name))
+    pairs |= {(u, u) for u in node.using}
+    if any((k, m) not in pairs for k, m in zip(lt.shard_key, rt.shard_key, strict=True)):
+        return None
+    total = lt.estimated_bytes(ln) + rt.estimated_bytes(rn)
+    if total <= lt.cache.limit or (lt.cached(ln) and rt.cached(rn)):
+        return None
+    return (ls, lt, ln), (rs, rt, rn)
+
+
+def _stored_scan(ex: Executor, node: p.Node) -> tuple[p.Scan, Any, list[str]] | None:
+    from ..storage.stored_table import StoredTable
+
+    while isinstance(node, p.Filter):  # filters keep the rows' shards
+        if has_subquery(node.predicate):
+            return None
+        node = node.child
+    if not isinstance(node, p.Scan) or node in ex.batch or node.name in ex.given \
+            or node.name in ex.views or node.version is not None:
+        return None
+    table = ex.tables.get(node.name)
+    if not isinstance(table, StoredTable):
+        return None
+    names = table.names if node.columns is None else list(node.columns)
+    return node, table, names
+
+
+def shard_pairs(ex: Executor, left: tuple[p.Scan, Any, list[str]],
+                right: tuple[p.Scan, Any, list[str]]) -> Iterator[None]:
+    """Make shard ``i`` of both tables the inputs of their scans, for each ``i``."""
+    (ls, lt, ln), (rs, rt, rn) = left, right
+    try:
+        for i in range(lt.shards):
+            ex.batch[ls] = lt.shard(i, ln)
+            ex.batch[rs] = rt.shard(i, rn)
+            yield
+    finally:
+        ex.batch.pop(ls, None)
+        ex.batch.pop(rs, None)
+        ex.notes.append(f"co-sharded join of {lt.name} and {rt.name} on "
+                        f"({', '.join(lt.shard_key)}) = ({', '.join(rt.shard_key)}): "
+                        f"{lt.shards} shard pairs joined one after another, no exchange")
+
+
 def _window_type() -> type:
     from sqlglot import exp
 
     return exp.Window
 
 
-__all__ = ["pieces", "stream_source", "streamable_aggregate"]
+__all__ = ["co_sharded", "pieces", "shard_pairs", "stream_source", "streamable_aggregate"]

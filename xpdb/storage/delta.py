@@ -35,6 +35,8 @@ import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable
 from deltalake.transaction import AddAction
 
+from ..shards import map_shards
+
 SHARD_COLUMN = "_xpdb_shard"
 CHECKPOINT_INTERVAL = 100  # Delta's default; tests lower it to exercise checkpoints
 
@@ -68,25 +70,29 @@ def _fsync(path: str) -> None:
 
 def write_files(path: str, pieces: Sequence[pa.Table], seq: int) -> list[AddAction]:
     """Write one Parquet file per non-empty piece (piece ``s`` is shard ``s``)."""
-    actions = []
     sharded = len(pieces) > 1
-    for s, piece in enumerate(pieces):
-        if piece.num_rows == 0:
-            continue
+
+    def write(item: tuple[int, pa.Table]) -> AddAction:
+        s, piece = item
         rel = f"v{seq:012d}-0000-{uuid.uuid4().hex}.parquet"
         if sharded:
             rel = f"{SHARD_COLUMN}={s}/{rel}"
             os.makedirs(os.path.join(path, f"{SHARD_COLUMN}={s}"), exist_ok=True)
         full = os.path.join(path, rel)
-        pq.write_table(piece, full)
+        # dictionary pages pay off for strings and integers (codes, keys, small ranges),
+        # rarely for floats, whose attempt costs a third of the write time
+        dict_cols = [f.name for f in piece.schema if not pa.types.is_floating(f.type)]
+        pq.write_table(piece, full, use_dictionary=dict_cols)
         _fsync(full)
         st = os.stat(full)
         stats = json.dumps({"numRecords": piece.num_rows,
                             "nullCount": {n: piece.column(n).null_count
                                           for n in piece.column_names}})
-        actions.append(AddAction(rel, st.st_size, {SHARD_COLUMN: str(s)} if sharded else {},
-                                 int(st.st_mtime * 1000), True, stats))
-    return actions
+        return AddAction(rel, st.st_size, {SHARD_COLUMN: str(s)} if sharded else {},
+                         int(st.st_mtime * 1000), True, stats)
+
+    # shards are written concurrently (pyarrow's writer releases the GIL)
+    return map_shards(write, [(s, p) for s, p in enumerate(pieces) if p.num_rows])
 
 
 def commit(path: str, actions: list[AddAction], mode: str, storage: pa.Schema, shards: int,

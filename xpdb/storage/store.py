@@ -380,7 +380,8 @@ class Store:
                 raise BindError(f"{msg} in table {info.name!r}")
 
     def read_shards(self, name: str, columns: Sequence[str] | None = None,
-                    version: int | None = None) -> list[pa.Table]:
+                    version: int | None = None, only: Sequence[int] | None = None
+                    ) -> list[pa.Table]:
         """Table ``name`` as one pyarrow table per shard (read in parallel).
 
         Parameters
@@ -389,10 +390,14 @@ class Store:
             Read only these columns (in this order).
         version : int, optional
             Read this version (time travel); the latest when None.
+        only : list of int, optional
+            Read only these shards (in this order).
         """
         info, snap = self._snapshot(name, version)
         self._check_columns(info, columns)
         files = delta.shard_files(snap, os.path.join(self.root, info.dir), info.shards)
+        if only is not None:
+            files = [files[i] for i in only]
         storage = storage_schema(info.schema)
         where = f"table {name!r}"
 

@@ -149,6 +149,12 @@ class StoredTable:
         for piece in self.store.iter_batches(self.name, list(names), self.version, batch_rows):
             yield Table.from_arrow(piece, self.device)
 
+    def shard(self, index: int, names: Sequence[str]) -> Table:
+        """Shard ``index`` (of :attr:`shards`) of the columns ``names``, read onto the
+        device (not cached: shard-wise work reads each shard once)."""
+        piece = self.store.read_shards(self.name, list(names), self.version, only=[index])[0]
+        return Table.from_arrow(piece, self.device)
+
     def sample(self, name: str, rows: int = 1 << 17) -> Table:
         """Up to ``rows`` leading rows of column ``name`` (for statistics), from the cache
         when it holds the column."""
