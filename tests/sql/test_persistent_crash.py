@@ -35,7 +35,9 @@ def read_state(path: Path) -> list:
 def test_kill_sql_writer_repeatedly(tmp_path: Path) -> None:
     rng = np.random.default_rng(11)
     db_path = tmp_path / "db"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # the child imports xpdb from this checkout, and its dependencies from where ours are
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
     outcomes = {"before": 0, "after": 0}
     expected = None
     for k in range(KILLS):

@@ -126,3 +126,22 @@ def test_co_sharded_join_runs_shard_by_shard(tmp_path, device, data, kind):
     roomy = xpdb.connect(path, device=device, read_only=True)  # fits: one join
     assert "co-sharded" not in roomy.explain(sql, analyze=True)
     assert_tables_equal(roomy.sql(sql).to_arrow(), duck.sql(sql).to_arrow_table())
+
+
+def test_batches_stop_early_and_report_read_errors(tmp_path, device, data):
+    path = tmp_path / "db"
+    db = xpdb.connect(path, device=device)
+    db.register("src", data)
+    db.sql("CREATE TABLE t AS SELECT * FROM src")
+    stored = db._tables["t"]
+    gen = stored.batches(["k"], 1000)
+    assert next(gen).num_rows == 1000
+    gen.close()  # the prefetching thread stops; nothing hangs
+    import glob
+    import os
+
+    for f in glob.glob(os.path.join(str(path), "tables", "t-*", "*.parquet")):
+        with open(f, "r+b") as fh:  # damage the data files
+            fh.write(b"garbage!")
+    with pytest.raises(xpdb.errors.IOError, match="missing or damaged"):
+        list(stored.batches(["k"], 1000))

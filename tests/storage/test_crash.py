@@ -71,7 +71,9 @@ def test_kill_writer_repeatedly(tmp_path: Path) -> None:
     rng = np.random.default_rng(7)
     db_path = tmp_path / "db"
     expected: dict = dict.fromkeys(TABLES)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # the child imports xpdb from this checkout, and its dependencies from where ours are
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
     outcomes = {"before": 0, "after": 0}
     for k in range(KILLS):
         log = tmp_path / f"log{k}.jsonl"

@@ -187,7 +187,7 @@ def test_string_shards_do_not_depend_on_the_batch() -> None:
 
 
 def test_delta_files_are_readable_by_other_engines(db) -> None:
-    import polars as pl
+    pl = pytest.importorskip("polars")  # the offline GPU machine has no polars
     from deltalake import DeltaTable
 
     db.create_table("t", pa.schema([("k", pa.int32()), ("u", pa.uint64())]), shard_key="k",

@@ -429,34 +429,42 @@ class Store:
     def iter_batches(self, name: str, columns: Sequence[str] | None = None,
                      version: int | None = None, batch_rows: int = 1 << 20
                      ) -> Iterator[pa.Table]:
-        """Table ``name`` in pieces of at most ``batch_rows`` rows (shard by shard, file by
+        """Table ``name`` in pieces of about ``batch_rows`` rows (shard by shard, file by
         file), for scans that do not fit in memory at once. The snapshot is taken when the
-        iteration starts; a concurrent commit does not change what it yields."""
-        import pyarrow.parquet as pq
+        iteration starts; a concurrent commit does not change what it yields. Row groups
+        are decoded on pyarrow's threads."""
+        import pyarrow.dataset as ds
 
         info, snap = self._snapshot(name, version)
         self._check_columns(info, columns)
         files = delta.shard_files(snap, os.path.join(self.root, info.dir), info.shards)
+        paths = [f for fs in files for f, _ in fs]
         cols = list(columns) if columns is not None else list(info.schema.names)
+        storage = storage_schema(info.schema)
         where = f"table {name!r}"
-        empty = True
-        for fs in files:
-            for path, _ in fs:
-                try:
-                    pf = pq.ParquetFile(path)
-                    batches = pf.iter_batches(batch_size=max(1, batch_rows), columns=cols)
-                    for b in batches:
-                        empty = False
-                        yield from_storage(pa.Table.from_batches([b]), info.schema, where)
-                except XpdbError:
-                    raise
-                except Exception as e:
-                    msg = (f"cannot read table {name!r} (version {snap.version()}) file "
-                           f"{path!r}: {type(e).__name__}: {e}")
-                    raise XIOError(msg, path=path) from e
-        if empty:
-            yield from_storage(storage_schema(info.schema).empty_table().select(cols),
-                               info.schema, where)
+        if not paths:
+            yield from_storage(storage.empty_table().select(cols), info.schema, where)
+            return
+        pending: list[pa.RecordBatch] = []
+        rows = 0
+        try:
+            dataset = ds.dataset(paths, schema=storage, format="parquet")
+            for b in dataset.to_batches(columns=cols, batch_size=max(1, batch_rows),
+                                        use_threads=True):
+                pending.append(b)
+                rows += b.num_rows
+                if rows >= batch_rows:
+                    yield from_storage(pa.Table.from_batches(pending), info.schema, where)
+                    pending, rows = [], 0
+        except XpdbError:
+            raise
+        except Exception as e:
+            msg = (f"cannot read table {name!r} (version {snap.version()}): "
+                   f"{type(e).__name__}: {e}; a file of the table is missing or damaged")
+            raise XIOError(msg, path=os.path.join(self.root, info.dir)) from e
+        if pending or rows == 0:
+            schema = pa.schema([storage.field(c) for c in cols])
+            yield from_storage(pa.Table.from_batches(pending, schema), info.schema, where)
 
     def files_version(self, name: str) -> tuple[str, int]:
         """The table's directory (stable across renames, new on replace) and latest

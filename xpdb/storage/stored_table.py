@@ -27,6 +27,8 @@ from .cache import ColumnCache
 if TYPE_CHECKING:
     from .store import Store
 
+_DONE = object()  # end of a prefetched stream
+
 # bytes per row a column needs on the device beyond its values: validity, and for strings
 # the int32 codes (their dictionary is small or counted apart)
 _STRING_BYTES = 4
@@ -146,8 +148,45 @@ class StoredTable:
     def batches(self, names: Sequence[str], batch_rows: int) -> Iterator[Table]:
         """The columns ``names`` in device Tables of at most ``batch_rows`` rows, read
         one after another (for scans larger than the memory budget; nothing is cached)."""
-        for piece in self.store.iter_batches(self.name, list(names), self.version, batch_rows):
-            yield Table.from_arrow(piece, self.device)
+        # the next piece is read and decoded on a thread while the device works on this one
+        import queue
+        import threading
+
+        q: queue.Queue[Any] = queue.Queue(maxsize=1)
+        stop = threading.Event()
+
+        def put(item: Any) -> bool:  # False once the consumer has gone
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def produce() -> None:
+            try:
+                for piece in self.store.iter_batches(self.name, list(names), self.version,
+                                                     batch_rows):
+                    if not put(piece):
+                        return
+                put(_DONE)
+            except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
+                put(e)
+
+        worker = threading.Thread(target=produce, name="xpdb-prefetch", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = q.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield Table.from_arrow(item, self.device)
+        finally:
+            stop.set()
+            worker.join()
 
     def shard(self, index: int, names: Sequence[str]) -> Table:
         """Shard ``index`` (of :attr:`shards`) of the columns ``names``, read onto the
