@@ -1,0 +1,715 @@
+"""Clustering on ``xp``: KMeans (Lloyd; k-means++, k-means|| and random seeding) and DBSCAN.
+
+Both are written once against the array namespace of the data, with every pass over the rows
+done in blocks (see :data:`xpdb.ml.neighbors.BLOCK_BYTES`), so memory stays bounded: no
+n x n distance matrix is ever built.
+
+- **KMeans**: each Lloyd step computes, per row block, the distances to the centers by one
+  matrix product (``||x||^2 - 2 x.c + ||c||^2``), the nearest center, and the per-cluster
+  sums by a second product with the block's one-hot assignment. Seeding is scikit-learn's
+  greedy k-means++ (several local trials per center), ``"random"``, or the scalable
+  k-means|| of Bahmani et al. (a few rounds of independent oversampling, then weighted
+  k-means++ and Lloyd on the candidates).
+- **DBSCAN**: rows are sorted along their widest coordinate, so each block of consecutive
+  rows is compared only with the contiguous run of rows within ``eps`` along it (a sweep;
+  all pairs only when the data is that dense). eps-neighbour counts give the core points;
+  the clusters are the connected components of the core-core eps graph, found by
+  union-find hooking on the device (each root hooks under the smallest root it touches,
+  then pointer jumping) over the stored edge list, or by recomputing the blocks each round
+  when the edges would not fit in :data:`DBSCAN_EDGE_BYTES`; border points join the
+  smallest neighbouring cluster and the rest is noise (-1). Labels are numbered as
+  scikit-learn numbers them, so they equal its labels, not just the partition.
+
+Examples
+--------
+>>> import numpy as np
+>>> X = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]])
+>>> round(KMeans(n_clusters=2, random_state=0).fit(X).inertia_, 6)
+0.01
+>>> DBSCAN(eps=0.5, min_samples=2).fit(X).labels_.tolist()
+[0, 0, 1, 1]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from ..device import device_of, get_device
+from ..errors import NotSupportedError
+from ..kernels._xp import scatter_min
+from ._data import (
+    DataError,
+    IterationLog,
+    Twin,
+    as_1d,
+    check_is_fitted,
+    to_device,
+    to_output,
+    validate_data,
+)
+from .neighbors import _budget, _Metric, _row_blocks
+
+__all__ = ["DBSCAN", "KMeans"]
+
+#: Rounds of oversampling in the k-means|| seeding (Bahmani et al. find ~5 enough).
+KMEANS_PARALLEL_ROUNDS = 5
+#: Weighted Lloyd iterations run on the k-means|| candidates after k-means++ on them.
+KMEANS_PARALLEL_REFINE = 30
+
+
+# -- k-means kernels ------------------------------------------------------------------------
+def _sq_norms(xp: Any, X: Any) -> Any:
+    return xp.einsum("ij,ij->i", X, X)
+
+
+def _min_sq_dist(xp: Any, X: Any, x_sq: Any, C: Any) -> tuple[Any, Any]:
+    """Index of the nearest row of ``C`` and the squared distance to it, per row of ``X``."""
+    n = X.shape[0]
+    labels = xp.empty(n, dtype=np.int64)
+    dist = xp.empty(n, dtype=X.dtype)
+    c_sq = _sq_norms(xp, C)
+    for b in _row_blocks(n, C.shape[0] * X.dtype.itemsize * 2, _budget(xp)):
+        D = X[b] @ C.T
+        D *= -2
+        D += c_sq[None, :]
+        lab = xp.argmin(D, axis=1)
+        labels[b] = lab
+        dist[b] = xp.maximum(xp.take_along_axis(D, lab[:, None], axis=1)[:, 0] + x_sq[b], 0)
+    return labels, dist
+
+
+def _lloyd_step(xp: Any, X: Any, x_sq: Any, w: Any, C: Any) -> tuple[Any, Any, Any, Any]:
+    """One E-step plus the sums of the M-step: ``(labels, sq_dist, sums, weights)``.
+
+    Per row block, one product gives the distances and a second one (the block's weighted
+    one-hot assignment, transposed, times the rows) the per-cluster sums, so no scatter
+    with colliding writes is needed on the GPU.
+    """
+    n = X.shape[0]
+    k = C.shape[0]
+    labels = xp.empty(n, dtype=np.int64)
+    dist = xp.empty(n, dtype=X.dtype)
+    sums = xp.zeros_like(C)
+    counts = xp.zeros(k, dtype=X.dtype)
+    c_sq = _sq_norms(xp, C)
+    ks = xp.arange(k)
+    for b in _row_blocks(n, k * X.dtype.itemsize * 3, _budget(xp)):
+        Xb = X[b]
+        D = Xb @ C.T
+        D *= -2
+        D += c_sq[None, :]
+        lab = xp.argmin(D, axis=1)
+        labels[b] = lab
+        dist[b] = xp.maximum(xp.take_along_axis(D, lab[:, None], axis=1)[:, 0] + x_sq[b], 0)
+        onehot = (lab[:, None] == ks[None, :]).astype(X.dtype)
+        onehot *= w[b][:, None]
+        # as (X.T @ onehot).T: with OpenBLAS, onehot.T @ X (a short, very wide left
+        # operand) runs over 10x slower than this layout
+        sums += (Xb.T @ onehot).T
+        counts += onehot.sum(axis=0)
+    return labels, dist, sums, counts
+
+
+def _relocate_empty(xp: Any, X: Any, w: Any, labels: Any, dist: Any, sums: Any,
+                    counts: Any) -> None:
+    """Move empty clusters to the points farthest from their centers, as scikit-learn does
+    (the points leave their old clusters' sums). In place."""
+    empty = xp.nonzero(counts == 0)[0]
+    n_empty = int(empty.shape[0])
+    if n_empty == 0:
+        return
+    far = xp.argsort(dist)[::-1][:n_empty]
+    old = labels[far]
+    k = counts.shape[0]
+    onehot = (old[:, None] == xp.arange(k)[None, :]).astype(X.dtype) * w[far][:, None]
+    sums -= (X[far].T @ onehot).T
+    counts -= onehot.sum(axis=0)
+    sums[empty] = X[far] * w[far][:, None]
+    counts[empty] = w[far]
+
+
+def _lloyd(xp: Any, X: Any, x_sq: Any, w: Any, centers: Any, max_iter: int, tol: float,
+           log: IterationLog | None) -> tuple[Any, Any, Any, int]:
+    """Lloyd iterations from ``centers``: ``(centers, labels, inertia, n_iter)``.
+
+    Stops as scikit-learn: when the labels no longer change (strict convergence) or the
+    total squared center shift falls to ``tol``; then one more E-step makes the labels
+    agree with the final centers.
+    """
+    log = log or IterationLog("KMeans", max_iter)
+    labels_old = None
+    while log.next():
+        labels, dist, sums, counts = _lloyd_step(xp, X, x_sq, w, centers)
+        _relocate_empty(xp, X, w, labels, dist, sums, counts)
+        new = sums / xp.where(counts > 0, counts, 1)[:, None]
+        shift = float(((new - centers) ** 2).sum())
+        centers = new
+        if log.verbose:
+            log.log(inertia=float((dist * w).sum(dtype=np.float64)), center_shift=shift)
+        if (labels_old is not None and bool((labels == labels_old).all())) or shift <= tol:
+            log.converged()
+            break
+        labels_old = labels
+    labels, dist = _min_sq_dist(xp, X, x_sq, centers)
+    return centers, labels, (dist * w).sum(dtype=np.float64), log.n_iter
+
+
+def _pick_by_weight(xp: Any, cum: Any, u: Any, side: str) -> Any:
+    """Indices drawn with probability proportional to the increments of ``cum`` for uniform
+    draws ``u`` in [0, 1) (device searchsorted, clipped to the last index)."""
+    idx = xp.searchsorted(cum, xp.asarray(u) * cum[-1], side=side)
+    return xp.minimum(idx, cum.shape[0] - 1)
+
+
+def _kmeans_plusplus(xp: Any, X: Any, x_sq: Any, w: Any, k: int, rng: np.random.RandomState,
+                     n_local_trials: int | None = None) -> Any:
+    """Greedy k-means++ (scikit-learn's ``_kmeans_plusplus``): each new center is the best
+    of ``2 + log(k)`` candidates drawn with probability proportional to ``w * D^2``."""
+    d = X.shape[1]
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(k))
+    centers = xp.empty((k, d), dtype=X.dtype)
+    # the same draws and searches as scikit-learn, so one seed picks the same centers
+    first = _pick_by_weight(xp, xp.cumsum(w), rng.uniform(size=1), "right")
+    # index with 1-element arrays, never 0-d device arrays, and never sync to the host
+    centers[0:1] = X[first]
+    closest = xp.maximum(x_sq - 2 * (X @ centers[0]) + x_sq[first], 0)
+    for c in range(1, k):
+        u = rng.uniform(size=n_local_trials)
+        cand = _pick_by_weight(xp, xp.cumsum(w * closest), u, "left")
+        D = xp.maximum(x_sq[None, :] - 2 * (X[cand] @ X.T) + x_sq[cand][:, None], 0)
+        D = xp.minimum(closest[None, :], D, out=D)
+        pots = D @ w
+        best = xp.argmin(pots).reshape(1)
+        closest = D[best][0]
+        centers[c:c + 1] = X[cand[best]]
+    return centers
+
+
+def _kmeans_parallel(xp: Any, X: Any, x_sq: Any, w: Any, k: int, rng: np.random.RandomState,
+                     oversampling: float) -> Any:
+    """k-means|| seeding (Bahmani et al., 2012): ``KMEANS_PARALLEL_ROUNDS`` rounds keep each
+    point independently with probability ``min(1, l * w * D^2 / phi)``, ``l = oversampling *
+    k``; the candidates, weighted by the points nearest to them, are reduced to ``k`` centers
+    by k-means++ and a few weighted Lloyd steps."""
+    n = X.shape[0]
+    dev_rng = xp.random.RandomState(int(rng.randint(0, 2**31 - 1)))
+    first = _pick_by_weight(xp, xp.cumsum(w), rng.uniform(size=1), "right")
+    cand = X[first]
+    dist = xp.maximum(x_sq - 2 * (X @ cand[0]) + x_sq[first], 0)
+    ell = oversampling * k
+    for _ in range(KMEANS_PARALLEL_ROUNDS):
+        phi = (w * dist).sum()
+        if float(phi) == 0:
+            break
+        p = xp.minimum(ell * w * dist / phi, 1)
+        chosen = xp.nonzero(dev_rng.uniform(size=n) < p)[0]
+        if int(chosen.shape[0]) == 0:
+            continue
+        new = X[chosen]
+        _, d_new = _min_sq_dist(xp, X, x_sq, new)
+        dist = xp.minimum(dist, d_new)
+        cand = xp.concatenate([cand, new], axis=0)
+    if cand.shape[0] <= k:
+        # too few candidates (tiny or highly duplicated data): seed on all the points
+        return _kmeans_plusplus(xp, X, x_sq, w, k, rng)
+    labels, _ = _min_sq_dist(xp, X, x_sq, cand)
+    cw = xp.bincount(labels, weights=w, minlength=cand.shape[0]).astype(X.dtype)
+    c_sq = _sq_norms(xp, cand)
+    centers = _kmeans_plusplus(xp, cand, c_sq, cw, k, rng)
+    centers, _, _, _ = _lloyd(xp, cand, c_sq, cw, centers, KMEANS_PARALLEL_REFINE, 0.0,
+                              IterationLog("KMeans k-means||", KMEANS_PARALLEL_REFINE))
+    return centers
+
+
+# -- KMeans ---------------------------------------------------------------------------------
+class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """K-means clustering (Lloyd) that runs where the data lives; scikit-learn's ``KMeans``.
+
+    Parameters
+    ----------
+    n_clusters : int, default 8
+    init : {"k-means++", "k-means||", "random"} or array of shape (n_clusters, n_features)
+        Seeding. ``"k-means++"`` is scikit-learn's greedy variant; ``"k-means||"`` is the
+        scalable variant (a few passes over the data instead of ``n_clusters``); ``"random"``
+        picks rows at random.
+    n_init : int or "auto", default "auto"
+        Seedings tried (the lowest inertia wins); "auto" is 1, or 10 for ``init="random"``.
+    max_iter : int, default 300
+        Lloyd iterations per seeding.
+    tol : float, default 1e-4
+        Convergence when the total squared center shift is at most ``tol`` times the mean
+        feature variance.
+    verbose : int, default 0
+        Print one line per iteration (inertia, center shift, time) to stderr.
+    random_state : int, RandomState or None
+    copy_x : bool, default True
+        Accepted for compatibility; the data is never modified.
+    algorithm : {"lloyd", "elkan"}, default "lloyd"
+        "elkan" is accepted and runs Lloyd (same result).
+    time_budget : float, optional
+        Seconds the whole fit may take: Lloyd stops when it is spent (keeping the best
+        result so far) and no further seedings start.
+    oversampling_factor : float, default 2.0
+        Candidates per round of k-means|| as a multiple of ``n_clusters``.
+
+    Attributes
+    ----------
+    cluster_centers_ : array (n_clusters, n_features), on the training data's device
+    labels_ : array (n_samples,)
+    inertia_ : float
+        Sum of the weighted squared distances to the nearest center.
+    n_iter_ : int
+    stopped_by_ : {"tol", "max_iter", "time_budget"}
+    n_features_in_, feature_names_in_
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> sorted(km.cluster_centers_.tolist())
+    [[1.0, 2.0], [10.0, 2.0]]
+    """
+
+    _twins: ClassVar[tuple[Twin, ...]] = (
+        Twin("sklearn.cluster.KMeans", "cluster", "ari", 0.05,
+             {"n_clusters": 3, "random_state": 0, "n_init": 3}),
+        Twin("sklearn.cluster.KMeans", "cluster", "ari", 0.05,
+             {"n_clusters": 3, "random_state": 0, "init": "random", "n_init": 3}),
+    )
+
+    def __init__(self, n_clusters: int = 8, *, init: Any = "k-means++", n_init: Any = "auto",
+                 max_iter: int = 300, tol: float = 1e-4, verbose: int = 0,
+                 random_state: Any = None, copy_x: bool = True, algorithm: str = "lloyd",
+                 time_budget: float | None = None, oversampling_factor: float = 2.0):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+        self.time_budget = time_budget
+        self.oversampling_factor = oversampling_factor
+
+    def _check_params(self, n_samples: int, n_features: int) -> tuple[int, Any]:
+        k = self.n_clusters
+        if not (isinstance(k, (int, np.integer)) and k >= 1):
+            raise DataError(f"KMeans: n_clusters={k!r} must be a positive integer")
+        if n_samples < k:
+            msg = (f"KMeans: n_samples={n_samples} should be >= n_clusters={k}; ask for "
+                   "fewer clusters or pass more rows")
+            raise DataError(msg)
+        if self.algorithm not in ("lloyd", "elkan"):
+            raise DataError(f"KMeans: algorithm={self.algorithm!r} must be 'lloyd' or 'elkan'")
+        init = self.init
+        if isinstance(init, str):
+            if init not in ("k-means++", "k-means||", "random"):
+                msg = (f"KMeans: init={init!r} must be 'k-means++', 'k-means||', 'random' or "
+                       "an array of initial centers")
+                raise DataError(msg)
+        elif callable(init):
+            raise NotSupportedError("KMeans: a callable init is not supported; pass an array")
+        n_init = self.n_init
+        if n_init == "auto":
+            n_init = 10 if isinstance(init, str) and init == "random" else 1
+        if not (isinstance(n_init, (int, np.integer)) and n_init >= 1):
+            raise DataError(f"KMeans: n_init={self.n_init!r} must be a positive int or 'auto'")
+        if not isinstance(init, str) and n_init != 1:
+            if self.n_init != "auto":
+                warnings.warn(f"KMeans: explicit initial centers given, so n_init={n_init} is "
+                              "reduced to 1", RuntimeWarning, stacklevel=3)
+            n_init = 1
+        if self.tol < 0:
+            raise DataError(f"KMeans: tol={self.tol!r} must be >= 0")
+        if self.time_budget is not None and not self.time_budget > 0:
+            msg = (f"KMeans: time_budget={self.time_budget!r} must be positive seconds or "
+                   "None")
+            raise DataError(msg)
+        return int(n_init), init
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
+        """Cluster ``X`` (rows on any device); ``y`` is ignored.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        start = time.perf_counter()
+        Xa, _, dev = validate_data(self, X, dtype="numeric")
+        xp = dev.xp
+        n, d = Xa.shape
+        n_init, init = self._check_params(n, d)
+        w = (xp.ones(n, dtype=Xa.dtype) if sample_weight is None
+             else as_1d(sample_weight, dev, dtype=Xa.dtype, name="sample_weight"))
+        if w.shape[0] != n:
+            raise DataError(f"KMeans: sample_weight has {w.shape[0]} entries for {n} rows")
+        rng = check_random_state(self.random_state)
+        # tolerance relative to the data's spread, as scikit-learn's _tolerance
+        tol = float(Xa.var(axis=0).mean()) * self.tol
+        # centering makes the matrix-product distances lose less to cancellation
+        mean = Xa.mean(axis=0)
+        Xc = Xa - mean
+        x_sq = _sq_norms(xp, Xc)
+        if not isinstance(init, str):
+            init_arr = to_device(init if hasattr(init, "shape") else np.asarray(init),
+                                 dev).astype(Xa.dtype)
+            if tuple(init_arr.shape) != (self.n_clusters, d):
+                msg = (f"KMeans: init has shape {tuple(init_arr.shape)}, expected "
+                       f"{(self.n_clusters, d)} (n_clusters, n_features)")
+                raise DataError(msg)
+        best = None
+        for run in range(n_init):
+            left = None
+            if self.time_budget is not None:
+                left = self.time_budget - (time.perf_counter() - start)
+                if left <= 0 and best is not None:
+                    break
+                left = max(left, 1e-9)
+            if isinstance(init, str):
+                if init == "k-means++":
+                    centers = _kmeans_plusplus(xp, Xc, x_sq, w, self.n_clusters, rng)
+                elif init == "k-means||":
+                    centers = _kmeans_parallel(xp, Xc, x_sq, w, self.n_clusters, rng,
+                                               self.oversampling_factor)
+                else:
+                    seeds = _pick_random(w, self.n_clusters, rng)
+                    centers = Xc[xp.asarray(seeds)]
+            else:
+                centers = init_arr - mean
+            if self.verbose:
+                how = init if isinstance(init, str) else "array"
+                print(f"[KMeans] initialization {run + 1}/{n_init} ({how}) complete "
+                      f"({time.perf_counter() - start:.2f}s)", file=sys.stderr)
+            log = IterationLog("KMeans", self.max_iter, left, self.verbose)
+            centers, labels, inertia, n_iter = _lloyd(xp, Xc, x_sq, w, centers,
+                                                     self.max_iter, tol, log)
+            inertia = float(inertia)
+            if best is None or inertia < best[2]:
+                best = (centers, labels, inertia, n_iter, log.stopped_by)
+        centers, labels, inertia, n_iter, stopped = best
+        n_distinct = int(xp.unique(labels).shape[0])
+        if n_distinct < self.n_clusters:
+            warnings.warn(f"KMeans: number of distinct clusters ({n_distinct}) found smaller "
+                          f"than n_clusters ({self.n_clusters}); possibly due to duplicate "
+                          "points in X", ConvergenceWarning, stacklevel=2)
+        self.cluster_centers_ = centers + mean
+        self.labels_ = labels
+        self.inertia_ = inertia
+        self.n_iter_ = n_iter
+        self.stopped_by_ = stopped
+        self._n_features_out = self.n_clusters
+        return self
+
+    def _prepared(self, X: Any) -> tuple[Any, Any, Any]:
+        check_is_fitted(self, ("cluster_centers_",))
+        Xa, _, dev = validate_data(self, X, reset=False, dtype=self.cluster_centers_.dtype)
+        return Xa, to_device(self.cluster_centers_, dev), dev.xp
+
+    def predict(self, X: Any) -> Any:
+        """Index of the nearest center for each row of ``X``."""
+        Xa, C, xp = self._prepared(X)
+        labels, _ = _min_sq_dist(xp, Xa, _sq_norms(xp, Xa), C)
+        return to_output(labels, X)
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
+        """``fit(X)`` then the training labels."""
+        return to_output(self.fit(X, sample_weight=sample_weight).labels_, X)
+
+    def transform(self, X: Any) -> Any:
+        """Euclidean distances from each row of ``X`` to every center (n_samples, n_clusters)."""
+        Xa, C, xp = self._prepared(X)
+        metric = _Metric("euclidean")
+        out = xp.empty((Xa.shape[0], C.shape[0]), dtype=Xa.dtype)
+        c_aux = _sq_norms(xp, C)
+        for b in _row_blocks(Xa.shape[0], C.shape[0] * Xa.dtype.itemsize * 2, _budget(xp)):
+            out[b] = xp.sqrt(metric.reduced(xp, Xa[b], _sq_norms(xp, Xa[b]), C, c_aux))
+        return to_output(out, X)
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
+        """``fit(X)`` then ``transform(X)``."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the inertia of ``X`` on the fitted centers (higher is better)."""
+        Xa, C, xp = self._prepared(X)
+        _, dist = _min_sq_dist(xp, Xa, _sq_norms(xp, Xa), C)
+        if sample_weight is not None:
+            dev = device_of(Xa)
+            dist = dist * as_1d(sample_weight, dev, dtype=Xa.dtype, name="sample_weight")
+        return -float(dist.sum(dtype=np.float64))
+
+
+def _pick_random(w: Any, k: int, rng: np.random.RandomState) -> np.ndarray:
+    """``k`` distinct rows drawn by weight, with scikit-learn's draws (host weights)."""
+    p = to_device(w, get_device("cpu")).astype(np.float64)
+    return rng.choice(p.shape[0], size=k, replace=False, p=p / p.sum())
+
+
+# -- DBSCAN ---------------------------------------------------------------------------------
+#: Bytes the core-core edge list of DBSCAN may take before it is recomputed by blocks.
+DBSCAN_EDGE_BYTES = 1 << 31
+
+
+def _compress(xp: Any, parent: Any) -> Any:
+    """Pointer jumping until every entry points at its root."""
+    while True:
+        grand = parent[parent]
+        if bool((grand == parent).all()):
+            return parent
+        parent = grand
+
+
+def _components_from_edges(xp: Any, n: int, u: Any, v: Any) -> Any:
+    """Root (smallest member) of each vertex's connected component, edges ``u``-``v``."""
+    parent = xp.arange(n)
+    while True:
+        pu = parent[u]
+        pv = parent[v]
+        lo = xp.minimum(pu, pv)
+        hi = xp.maximum(pu, pv)
+        moving = lo != hi
+        if not bool(moving.any()):
+            return parent
+        # hook each larger root under the smallest root it touches; roots only ever point
+        # to smaller indices, so no cycle can form
+        scatter_min(xp, parent, hi[moving], lo[moving])
+        parent = _compress(xp, parent)
+
+
+class _Sweep:
+    """Rows sorted along one coordinate, cut into blocks of consecutive rows that are each
+    compared with the one contiguous run of columns their eps-window can reach.
+
+    Two points within ``eps`` differ by at most ``reach`` in every coordinate, so a block
+    of sorted rows needs only the columns whose sort key lies within ``reach`` of the
+    block's keys. Blocks are sized so that rows x window columns fits the byte budget.
+    """
+
+    def __init__(self, xp: Any, key_rows: Any, key_cols: Any, reach: float, cell_bytes: int,
+                 budget: int):
+        n = int(key_rows.shape[0])
+        self.blocks: list[tuple[int, int, int, int]] = []
+        if n == 0 or key_cols.shape[0] == 0:
+            return
+        lo = xp.searchsorted(key_cols, key_rows - reach, side="left")
+        hi = xp.searchsorted(key_cols, key_rows + reach, side="right")
+        lo = np.asarray(to_device(lo, get_device("cpu")))
+        hi = np.asarray(to_device(hi, get_device("cpu")))
+        cap = max(int(budget // max(cell_bytes, 1)), 1)
+        start = 0
+        while start < n:
+            # the largest end whose block fits: (end - start) * (hi[end-1] - lo[start]) grows
+            # with end, so bisect (a loop over blocks, not rows)
+            a, b = start + 1, n
+            while a < b:
+                mid = (a + b + 1) // 2
+                if (mid - start) * (int(hi[mid - 1]) - int(lo[start])) <= cap:
+                    a = mid
+                else:
+                    b = mid - 1
+            self.blocks.append((start, a, int(lo[start]), int(hi[a - 1])))
+            start = a
+
+
+class DBSCAN(ClusterMixin, BaseEstimator):
+    """Density-based clustering (scikit-learn's ``DBSCAN``) with bounded memory on ``xp``.
+
+    Parameters
+    ----------
+    eps : float, default 0.5
+        Neighbourhood radius (inclusive).
+    min_samples : int, default 5
+        Weight (count) of a neighbourhood, the point itself included, that makes a core
+        point.
+    metric : {"euclidean", "manhattan", "cosine", "minkowski"}, default "euclidean"
+    metric_params : dict, optional
+        Unused.
+    algorithm : str, default "auto"
+        Accepted for compatibility; neighbourhoods are always found by the blocked sweep
+        (exact distances, see the module notes).
+    leaf_size : int, default 30
+        Unused.
+    p : float, optional
+        Minkowski power (1 or 2).
+    n_jobs : int, optional
+        Unused.
+
+    Attributes
+    ----------
+    labels_ : array (n_samples,)
+        Cluster of each row, -1 for noise; numbered as scikit-learn numbers them (by the
+        first core point of each cluster).
+    core_sample_indices_ : array
+    components_ : array (n_core_samples, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 2], [2, 2], [2, 3], [8, 7], [8, 8], [25, 80]])
+    >>> DBSCAN(eps=3, min_samples=2).fit(X).labels_.tolist()
+    [0, 0, 0, 1, 1, -1]
+    """
+
+    _twins: ClassVar[tuple[Twin, ...]] = (
+        # eps sized to the fixed blobs: three clusters plus noise
+        Twin("sklearn.cluster.DBSCAN", "cluster", "ari", 0.0, {"eps": 1.0, "min_samples": 5}),
+    )
+
+    def __init__(self, eps: float = 0.5, *, min_samples: int = 5, metric: str = "euclidean",
+                 metric_params: dict | None = None, algorithm: str = "auto",
+                 leaf_size: int = 30, p: float | None = None, n_jobs: int | None = None):
+        self.eps = eps
+        self.min_samples = min_samples
+        self.metric = metric
+        self.metric_params = metric_params
+        self.algorithm = algorithm
+        self.leaf_size = leaf_size
+        self.p = p
+        self.n_jobs = n_jobs
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> DBSCAN:
+        """Cluster ``X``; ``y`` is ignored.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Weight of each row in its neighbours' counts (may be negative, as in
+            scikit-learn).
+        """
+        if not self.eps > 0:
+            raise DataError(f"DBSCAN: eps={self.eps!r} must be positive")
+        if not (isinstance(self.min_samples, (int, np.integer)) and self.min_samples >= 1):
+            raise DataError(f"DBSCAN: min_samples={self.min_samples!r} must be a positive int")
+        Xa, _, dev = validate_data(self, X, dtype="numeric")
+        xp = dev.xp
+        metric = _Metric.from_params(self.metric, self.p, "DBSCAN")
+        n, d = Xa.shape
+        w = None if sample_weight is None else as_1d(sample_weight, dev, dtype=Xa.dtype,
+                                                      name="sample_weight")
+        if w is not None and w.shape[0] != n:
+            raise DataError(f"DBSCAN: sample_weight has {w.shape[0]} entries for {n} rows")
+        Xc = Xa - Xa.mean(axis=0) if metric.name == "euclidean" else Xa
+        P, aux = metric.prepare(xp, Xc)
+        thr = metric.from_distance(float(self.eps))
+        # sweep along the coordinate of widest spread; a coordinate differs by at most eps
+        # (euclidean, manhattan), or sqrt(2 eps) between unit rows (cosine)
+        axis = int(xp.argmax(P.var(axis=0)))
+        reach = (2 * float(self.eps)) ** 0.5 if metric.name == "cosine" else float(self.eps)
+        order = xp.argsort(P[:, axis])
+        P = P[order]
+        aux = None if aux is None else aux[order]
+        key = P[:, axis]
+        ws = None if w is None else w[order]
+        cell = metric.block_bytes(1, d, Xa.dtype.itemsize)
+        budget = _budget(xp)
+
+        def near(rows: Any, cols: Any, r: tuple[int, int, int, int]) -> Any:
+            """Within-eps mask of sorted rows ``rows[r0:r1]`` vs ``cols[c0:c1]``."""
+            r0, r1, c0, c1 = r
+            a = rows[r0:r1]
+            b = cols[c0:c1]
+            return metric.reduced(xp, P[a], None if aux is None else aux[a], P[b],
+                                  None if aux is None else aux[b]) <= thr
+
+        everyone = xp.arange(n)
+        # 1. weighted neighbour counts -> core points (positions in sweep order)
+        counts = xp.zeros(n, dtype=np.float64)
+        n_nbrs = xp.zeros(n, dtype=np.int64)
+        for r in _Sweep(xp, key, key, reach, cell, budget).blocks:
+            M = near(everyone, everyone, r)
+            n_nbrs[r[0]:r[1]] = M.sum(axis=1)
+            counts[r[0]:r[1]] = n_nbrs[r[0]:r[1]] if ws is None else \
+                M.astype(Xa.dtype) @ ws[r[2]:r[3]]
+        core = counts >= self.min_samples
+        core_pos = xp.nonzero(core)[0]
+        nc = int(core_pos.shape[0])
+        labels_sorted = xp.full(n, -1, dtype=np.int64)
+        if nc:
+            core_key = key[core_pos]
+            # 2. components of the core-core graph (vertices: core positions, ascending)
+            sweep = _Sweep(xp, core_key, core_key, reach, cell, budget)
+            if float(n_nbrs[core_pos].sum()) * 16 <= DBSCAN_EDGE_BYTES:
+                us, vs = [], []
+                for r in sweep.blocks:
+                    rr, cc = xp.nonzero(near(core_pos, core_pos, r))
+                    rr = rr + r[0]
+                    cc = cc + r[2]
+                    keep = cc > rr  # each undirected edge once
+                    us.append(rr[keep])
+                    vs.append(cc[keep])
+                root = _components_from_edges(xp, nc, xp.concatenate(us),
+                                              xp.concatenate(vs))
+            else:
+                root = self._components_by_blocks(xp, sweep, lambda r: near(core_pos,
+                                                                            core_pos, r))
+            # number clusters by their first core row in the input order, as scikit-learn's
+            # scan does: the smallest original index of each component, ranked
+            orig = order[core_pos]
+            first = xp.full(nc, n, dtype=orig.dtype)
+            scatter_min(xp, first, root, orig)
+            roots = xp.nonzero(root == xp.arange(nc))[0]
+            rank = xp.empty(nc, dtype=np.int64)
+            rank[roots[xp.argsort(first[roots])]] = xp.arange(roots.shape[0])
+            core_labels = rank[root]
+            labels_sorted[core_pos] = core_labels
+            # 3. border points join the smallest neighbouring cluster
+            other = xp.nonzero(~core)[0]
+            big = nc + 1
+            for r in _Sweep(xp, key[other], core_key, reach, cell, budget).blocks:
+                if r[2] == r[3]:
+                    continue  # no core point within reach: noise
+                M = near(other, core_pos, r)
+                lab = xp.where(M, core_labels[None, r[2]:r[3]], big).min(axis=1)
+                labels_sorted[other[r[0]:r[1]]] = xp.where(lab == big, -1, lab)
+        labels = xp.empty(n, dtype=np.int64)
+        labels[order] = labels_sorted
+        core_idx = xp.sort(order[core_pos])
+        self.labels_ = labels
+        self.core_sample_indices_ = core_idx
+        self.components_ = Xa[core_idx]
+        return self
+
+    @staticmethod
+    def _components_by_blocks(xp: Any, sweep: _Sweep, near: Any) -> Any:
+        """Components without storing edges: each round recomputes the neighbour blocks and
+        hooks every root under the smallest root among its members' neighbours."""
+        nc = sweep.blocks[-1][1]
+        parent = xp.arange(nc)
+        while True:
+            changed = False
+            for r in sweep.blocks:
+                M = near(r)
+                low = xp.where(M, parent[None, r[2]:r[3]], nc).min(axis=1)
+                mine = parent[r[0]:r[1]]
+                moving = low < mine
+                if bool(moving.any()):
+                    changed = True
+                    scatter_min(xp, parent, mine[moving], low[moving])
+            if not changed:
+                return _compress(xp, parent)
+            parent = _compress(xp, parent)
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
+        """``fit(X)`` then the labels."""
+        return to_output(self.fit(X, sample_weight=sample_weight).labels_, X)
