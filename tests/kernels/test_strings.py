@@ -431,3 +431,19 @@ def test_chunked_dictionary_maps_match_whole(device: str, monkeypatch: pytest.Mo
     sub = ks.substring(col, 1, 2)
     d = sub.dictionary.to_pylist()
     assert d == sorted(set(d))  # still a sorted, unique dictionary
+
+
+def test_dictionary_results_are_reused_across_calls(device) -> None:
+    from xpdb.kernels import strings as ks
+
+    col = Column.from_pylist(["+31 555", "+13 444", None, "+31 555", "+29 111"], device=device)
+    first = ks.substring(col, 2, 2)
+    entries = len(ks._MEMO)
+    again = ks.substring(col, 2, 2)  # the same dictionary and arguments: a memo hit
+    assert len(ks._MEMO) == entries
+    assert again.to_pylist() == first.to_pylist() == ["31", "13", None, "31", "29"]
+    other = col.take(col.xp.asarray([4, 3, 2, 1, 0]))  # same dictionary, other codes
+    assert ks.substring(other, 2, 2).to_pylist() == ["29", "31", None, "13", "31"]
+    assert ks.substring(col, 1, 3).to_pylist() == ["+31", "+13", None, "+31", "+29"]
+    assert ks.like(col, "%5%").to_pylist() == [True, False, None, True, False]
+    assert ks.like(col, "%1%").to_pylist() == [True, True, None, True, True]

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -88,6 +90,19 @@ def from_lookup(
     -------
     Column
     """
+    return _gather(_lookup(device, table, out_type), device, codes, validity)
+
+
+class _Lookup(NamedTuple):
+    """A lookup table on the device: per dictionary entry its value (or new code)."""
+
+    dtype: t.DataType
+    values: Any  # device array per entry (a new code for strings), or None when empty
+    entry_valid: Any  # device bool array per entry, or None when no entry is null
+    dictionary: pa.Array | None  # the new dictionary of a string result
+
+
+def _lookup(device: Device, table: pa.Array | pa.ChunkedArray, out_type: Any) -> _Lookup:
     if isinstance(table, pa.ChunkedArray):
         table = table.combine_chunks()
     dtype = t.parse(out_type) if out_type is not None else None
@@ -97,16 +112,12 @@ def from_lookup(
         table = table.cast(pa.large_string())
     if dtype is None:
         dtype = t.from_arrow(table.type)
-    n = int(codes.shape[0])
     if len(table) == 0:
-        # only null rows can point into an empty table
-        return Column.full(n, None, dtype, device)
-    xp = device.xp
+        return _Lookup(dtype, None, None, None)
     entry_valid = None
     if table.null_count:
         entry_valid = table.is_valid().to_numpy(zero_copy_only=False)
-        row_valid = device.asarray(entry_valid)[codes]
-        validity = row_valid if validity is None else validity & row_valid
+    valid_dev = device.asarray(entry_valid) if entry_valid is not None else None
     if dtype.is_string:
         values = table.filter(entry_valid) if entry_valid is not None else table
         dictionary, remap_valid = normalize_dictionary(values)
@@ -115,10 +126,30 @@ def from_lookup(
             remap[entry_valid] = remap_valid
         else:
             remap = remap_valid
-        data = device.asarray(remap)[codes] if len(dictionary) else xp.zeros(n, np.int32)
-        return Column(dtype, data, validity, dictionary, device)
-    lut = Column.from_arrow(table, device)
-    return Column(dtype, lut.data[codes], validity, None, device)
+        return _Lookup(dtype, device.asarray(remap), valid_dev, dictionary)
+    return _Lookup(dtype, Column.from_arrow(table, device).data, valid_dev, None)
+
+
+def _gather(lk: _Lookup, device: Device, codes: Any, validity: Any) -> Column:
+    n = int(codes.shape[0])
+    if lk.values is None:  # only null rows can point into an empty table
+        return Column.full(n, None, lk.dtype, device)
+    if lk.entry_valid is not None:
+        row_valid = lk.entry_valid[codes]
+        validity = row_valid if validity is None else validity & row_valid
+    if lk.dtype.is_string:
+        data = lk.values[codes] if len(lk.dictionary) else device.xp.zeros(n, np.int32)
+        return Column(lk.dtype, data, validity, lk.dictionary, device)
+    return Column(lk.dtype, lk.values[codes], validity, None, device)
+
+
+# Lookup tables of recent string functions by (dictionary, device, function and arguments):
+# a query that computes SUBSTRING(c_phone, 1, 2) or a LIKE in several places (TPC-H Q22's
+# filter, subquery and select list) maps a long dictionary once. Entries hold their
+# dictionary, so an id is never reused while cached.
+_MEMO: OrderedDict[tuple[Any, ...], tuple[pa.Array, _Lookup]] = OrderedDict()
+_MEMO_SIZE = 32
+_MEMO_LOCK = threading.Lock()
 
 
 def map_dictionary(
@@ -155,9 +186,20 @@ def map_dictionary(
     return _map(col, fn, "map_dictionary", out_type)
 
 
-def _map(col: Column, fn: Callable[[pa.Array], pa.Array], name: str, out_type: Any = None) -> Column:
+def _map(col: Column, fn: Callable[[pa.Array], pa.Array], name: str, out_type: Any = None,
+         key: tuple[Any, ...] | None = None) -> Column:
+    """``fn`` over ``col``'s dictionary, gathered through its codes; ``key`` (the function
+    and its arguments) lets the dictionary-side result be reused."""
     _require_string(col, name)
     dictionary = col.dictionary
+    memo_key = None
+    if key is not None:
+        memo_key = (id(dictionary), str(col.device), name, key, str(out_type))
+        with _MEMO_LOCK:
+            hit = _MEMO.get(memo_key)
+            if hit is not None and hit[0] is dictionary:
+                _MEMO.move_to_end(memo_key)
+                return _gather(hit[1], col.device, _safe_codes(col), col.validity)
     try:
         result = _apply_chunked(fn, dictionary)
     except pa.ArrowInvalid as e:
@@ -169,7 +211,13 @@ def _map(col: Column, fn: Callable[[pa.Array], pa.Array], name: str, out_type: A
             f"{len(dictionary)}; it must map each value to exactly one result"
         )
         raise ExecutionError(msg)
-    return from_lookup(col.device, _safe_codes(col), col.validity, result, out_type)
+    lk = _lookup(col.device, result, out_type)
+    if memo_key is not None:
+        with _MEMO_LOCK:
+            _MEMO[memo_key] = (dictionary, lk)
+            while len(_MEMO) > _MEMO_SIZE:
+                _MEMO.popitem(last=False)
+    return _gather(lk, col.device, _safe_codes(col), col.validity)
 
 
 _PARALLEL_MIN = 1 << 18  # dictionary entries from which a map runs on several threads
@@ -411,7 +459,7 @@ def substring(col: Column, start: int, length: int | None = None) -> Column:
         lo, hi = _substring_bounds(_char_counts(d), start, count)
         return _slice_chars(d, lo, hi)
 
-    return _map(col, fn, "substring")
+    return _map(col, fn, "substring", key=(start, count))
 
 
 def slice_(
@@ -596,6 +644,7 @@ def like(
         lambda d: pc.match_like(d, arrow_pattern, ignore_case=case_insensitive),
         "like",
         t.bool_,
+        key=(arrow_pattern, case_insensitive),
     )
 
 
