@@ -45,7 +45,6 @@ from sqlglot import exp
 
 ENGINE_NAME = "sqlite"  # the engine whose results the corpus holds
 GRACE_S = 5.0  # how long an interrupted record may take to give up before the file stops
-MAX_FAILURES_KEPT = 5
 TRUNCATE = 400
 
 
@@ -382,7 +381,9 @@ class SqliteBridge:
             return
         integer = [d.left.is_type(*_INT_TYPES) and d.right.is_type(*_INT_TYPES)
                    for d in annotated]
-        for div, is_int in zip(originals, integer, strict=True):
+        # innermost first (find_all walks breadth first): a rewrite copies its operands, so
+        # an outer division rewritten first would leave the inner one detached, unchanged
+        for div, is_int in reversed(list(zip(originals, integer, strict=True))):
             if is_int:
                 div.replace(exp.IntDiv(this=div.left.copy(), expression=exp.Nullif(
                     this=div.right.copy(), expression=exp.Literal.number(0))))
@@ -641,12 +642,16 @@ def run_records(records: list[Record], engine: Engine, path: str = "<text>",
             else:
                 res.failed += 1
                 res.failure_kinds["statement succeeded" if rec.expect_error else kind] += 1
-                if len(res.failures) < MAX_FAILURES_KEPT:
-                    expected = (f"{rec.expected_hash[0]} values hashing to {rec.expected_hash[1]}"
-                                if rec.expected_hash else (rec.expected or [])[:20])
-                    res.failures.append({"line": rec.line, "sql": _trunc(rec.sql),
-                                         "expected": _trunc(expected), "actual": _trunc(actual),
-                                         "why": _trunc(why)})
+                # every failure is kept: the wrong results are what a reader looks for
+                expected = (f"{rec.expected_hash[0]} values hashing to {rec.expected_hash[1]}"
+                            if rec.expected_hash else (rec.expected or [])[:20])
+                res.failures.append({
+                    "file": path, "line": rec.line,
+                    "kind": "statement succeeded" if rec.expect_error else kind,
+                    "sql": _trunc(rec.sql), "expected": _trunc(expected),
+                    "got": _trunc(actual) if rec.kind == "query" and error is None else None,
+                    "error": None if error is None else _trunc(error),
+                    "why": _trunc(why)})
     finally:
         runner.close()
     if runner.hung:
@@ -726,7 +731,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in results:
             for fl in r.failures[: a.failures]:
                 print(f"\n{r.path}:{fl['line']}: {fl['why']}\n  sql: {fl['sql']}\n"
-                      f"  expected: {fl['expected']}\n  actual: {fl['actual']}")
+                      f"  expected: {fl['expected']}\n  got: {fl['got']}")
     if a.out:
         Path(a.out).write_text(json.dumps({"engine": a.engine, "total": summarize(results),
                                            "files": [r.to_dict() for r in results]}, indent=1))

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlglot
 
 ROOT = Path(__file__).resolve().parents[2]
 # CI keeps shared/ beside the clone; some checkouts hold it inside
@@ -251,8 +252,22 @@ SELECT never
     assert res.total == res.run + sum(res.skipped.values()) == 8
     lines = [f["line"] for f in res.failures]
     assert lines == [4, 7, 10, 15]
-    assert res.failures[2]["expected"] == repr(["2"]) and res.failures[2]["actual"] == repr(["1"])
+    assert res.failures[2]["expected"] == repr(["2"]) and res.failures[2]["got"] == repr(["1"])
     assert "columns" in res.failures[3]["why"]
+    # a failing statement has the engine's error and no rows; a wrong result the reverse
+    assert res.failures[0]["error"] is None and res.failures[0]["got"] is None
+    assert res.failures[0]["kind"] == "statement succeeded"
+    assert res.failures[1]["error"] and res.failures[1]["got"] is None
+    assert res.failures[2]["error"] is None and res.failures[2]["kind"] == "wrong result"
+    assert all(f["file"] == "<text>" for f in res.failures)
+
+
+def test_every_failure_is_kept() -> None:
+    text = "\n\n".join(f"query I nosort\nSELECT {i}\n----\n-1" for i in range(12))
+    res = _run_text(text, {f"SELECT {i}": [(i,)] for i in range(12)})
+    assert res.failed == len(res.failures) == 12
+    assert [f["got"] for f in res.failures] == [repr([str(i)]) for i in range(12)]
+    assert res.to_dict()["failures"] == res.failures
 
 
 def test_labels_must_agree() -> None:
@@ -319,6 +334,29 @@ def test_bridge_integer_division() -> None:
     eng.execute("CREATE TABLE t2(x INTEGER)")
     eng.execute("INSERT INTO t2 VALUES(2)")
     assert eng.execute("SELECT 2 IN t2, 3 IN t2") == [(True, False)]
+
+
+def test_bridge_nested_integer_division() -> None:
+    # slt_good_2.test:42724: the inner division was left as DuckDB's float `/` because
+    # the outer rewrite copied its operands before the inner one was rewritten
+    bridge = slt.SqliteBridge("duckdb")
+    bridge.translate("CREATE TABLE tab0(col0 INTEGER, col1 INTEGER)")
+    out = bridge.translate("SELECT col0 / ( - 47 / 12 ), (col0 / 2) / (col1 / (3 / 2)) FROM tab0")
+    tree = sqlglot.parse_one(out, read="duckdb")
+    assert not list(tree.find_all(sqlglot.exp.Div)), out
+    assert len(list(tree.find_all(sqlglot.exp.IntDiv))) == 6
+    duckdb = pytest.importorskip("duckdb")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE tab0(col0 INTEGER, col1 INTEGER)")
+    con.execute("INSERT INTO tab0 VALUES (43, 7), (83, 9), (26, 5)")
+    got = con.execute(out).fetchall()
+    # SQLite's truncating division, computed in Python
+    def div(a: int, b: int) -> int:
+        q = abs(a) // abs(b)
+        return q if (a < 0) == (b < 0) else -q
+    want = [(div(a, div(-47, 12)), div(div(a, 2), div(b, div(3, 2))))
+            for a, b in [(43, 7), (83, 9), (26, 5)]]
+    assert got == want
 
 
 # --------------------------------------------------------------------------- corpus

@@ -232,8 +232,9 @@ class Groups:
 
     # -- typed results ------------------------------------------------------------------------
     def sum(self, name: str) -> Column:
-        """The SQL sum: int64 for integers and bools (wrapping), float64 for floats,
-        decimal(18, s) for decimals, the same type for durations; null for no values."""
+        """The SQL sum: int64 for integers and bools (wrapping, as NumPy and pandas; SQL
+        checks with :func:`split_halves`), float64 for floats, decimal(18, s) for decimals,
+        the same type for durations; null for no values."""
         col = self.col(name)
         dt = col.dtype
         valid = self.presence(name)
@@ -506,6 +507,30 @@ def isum(xp: Any, ids: Any, n: int, values: Any, valid: Any = None) -> Any:
         with quiet():  # int64 sums wrap on overflow
             _xp.scatter_add(xp, out, ids, v)
     return out
+
+
+def split_halves(xp: Any, values: Any) -> tuple[Any, Any]:
+    """Integer ``values`` as two int64 arrays ``(high, low)`` with ``value = high * 2**32 +
+    low`` and ``0 <= low < 2**32``: summed apart, neither can wrap below 2**31 rows, so
+    :func:`halves_overflow` can tell exactly which sums left the int64 range."""
+    if values.dtype == np.uint64:
+        return ((values >> np.uint64(32)).astype(np.int64),
+                (values & np.uint64(0xFFFFFFFF)).astype(np.int64))
+    v = values.astype(np.int64, copy=False)
+    return v >> 32, v & np.int64(0xFFFFFFFF)
+
+
+def halves_overflow(xp: Any, high: Any, low: Any, limit: int = 2**63) -> Any:
+    """Where the exact sum ``high * 2**32 + low`` (sums of :func:`split_halves`) is outside
+    ``(-limit, limit)`` (``2**63``: int64 would wrap; ``10**18``: an 18-digit decimal)."""
+    high = high + (low >> 32)  # carry, so that 0 <= low < 2**32
+    low = low & np.int64(0xFFFFFFFF)
+    bad = (high < -(2**31)) | (high >= 2**31)
+    if limit < 2**63:
+        with quiet():
+            exact = (high << 32) | low  # exact wherever ``bad`` is false
+        bad = bad | (exact >= limit) | (exact <= -limit)
+    return bad
 
 
 def row_bounds(device: Device, ids: Any, n: int, last: bool = False, valid: Any = None) -> Any:

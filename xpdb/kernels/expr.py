@@ -13,8 +13,9 @@ Types
   or float is *weak* (NumPy 2, NEP 50): it takes the column's type when its value fits, so
   ``int32 + 1`` is int32 and ``int32 + 1.5`` is float64; an int that does not fit widens
   the integer type instead of failing.
-- Integer arithmetic wraps on overflow, as in NumPy and cuDF (int64 max + 1 is int64 min).
-  Decimal arithmetic checks its 18 digits and raises ExecutionError instead.
+- Integer arithmetic wraps on overflow, as in NumPy and cuDF (int64 max + 1 is int64 min),
+  unless ``overflow="raise"`` (what SQL passes) asks for an ExecutionError. Decimal
+  arithmetic checks its 18 digits and raises ExecutionError either way.
 - Decimals: add/sub align scales; mul adds scales (more than 18 digits of scale is a
   TypeError: cast an operand to a smaller scale or to float64); truediv and anything with a
   float gives float64; a decimal with an integer stays decimal.
@@ -409,8 +410,8 @@ def literal(value: Any, length: int, device: Any, dtype: Any = None) -> Column:
 
 
 # -- arithmetic ----------------------------------------------------------------------------------
-def arith(op: str, a: Any, b: Any, *, div_zero: str = "null", length: int | None = None,
-          device: Any = None) -> Column:
+def arith(op: str, a: Any, b: Any, *, div_zero: str = "null", overflow: str = "wrap",
+          expr: str | None = None, length: int | None = None, device: Any = None) -> Column:
     """``a <op> b`` for op in add, sub, mul, truediv, floordiv, mod, intdiv, rem, pow.
 
     Parameters
@@ -426,6 +427,12 @@ def arith(op: str, a: Any, b: Any, *, div_zero: str = "null", length: int | None
         ("ieee"): inf/-inf/nan for floats; for integers floordiv gives float64 inf/-inf/nan
         and mod float64 nan, the result being float64 only when a divisor is zero (as in
         pandas). Decimal floordiv/mod/intdiv/rem by zero are null either way.
+    overflow : {"wrap", "raise"}
+        Integer add/sub/mul whose result does not fit the result type wraps around
+        ("wrap", NumPy and pandas) or raises ExecutionError ("raise", SQL) naming the
+        operands, the row and ``expr`` (the expression's text, for the message).
+    expr : str, optional
+        What the error message calls the operation (e.g. the SQL text ``a + 1``).
     length, device
         Needed only when both operands are scalars.
 
@@ -442,6 +449,8 @@ def arith(op: str, a: Any, b: Any, *, div_zero: str = "null", length: int | None
         raise XTypeError(f"unknown arithmetic operator {op!r}; use one of {ARITH_OPS}")
     if div_zero not in ("null", "ieee"):
         raise XTypeError(f"div_zero={div_zero!r} is not 'null' or 'ieee'")
+    if overflow not in ("wrap", "raise"):
+        raise XTypeError(f"overflow={overflow!r} is not 'wrap' or 'raise'")
     prep = _prepare([a, b], length, device)
     dev, ops = prep.device, prep.ops
     kinds = [o.dtype for o in ops if not o.null]
@@ -461,12 +470,11 @@ def arith(op: str, a: Any, b: Any, *, div_zero: str = "null", length: int | None
     x, y = al.data
     xp = al.xp
     with quiet(xp):
-        if op == "add":
-            return al.column(x + y)
-        if op == "sub":
-            return al.column(x - y)
-        if op == "mul":
-            return al.column(x * y)
+        if op in _WRAPPING:
+            out = x + y if op == "add" else x - y if op == "sub" else x * y
+            if overflow == "raise" and typ.is_integer:
+                _check_overflow(op, al, x, y, out, typ, expr)
+            return al.column(out)
         if op == "pow":
             if typ.is_integer:
                 neg = y < 0
@@ -504,6 +512,52 @@ def arith(op: str, a: Any, b: Any, *, div_zero: str = "null", length: int | None
         at_zero = xf / 0.0 if op in ("floordiv", "intdiv") else xp.full(1, np.nan)
         out = xp.where(zero, at_zero, out.astype(np.float64))
         return al.column(out, t.float64)
+
+
+_WRAPPING = {"add": "addition", "sub": "subtraction", "mul": "multiplication"}
+_SYMBOL = {"add": "+", "sub": "-", "mul": "*"}
+
+
+def _check_overflow(op: str, al: _Aligned, x: Any, y: Any, out: Any, typ: t.DataType,
+                    expr: str | None) -> None:
+    """Raise ExecutionError where the wrapped integer result ``out = x <op> y`` overflowed.
+
+    One vectorized pass with no wider type for add/sub (the sign rules of two's complement)
+    and for narrow multiplications (exact in 64 bits); 64-bit products are checked by
+    dividing back, the one case where the wrapped product can divide to the right answer
+    (``-1 * int64 min``) tested on its own.
+    """
+    xp = al.xp
+    x = _full(xp, al.n, x, typ.physical)
+    y = _full(xp, al.n, y, typ.physical)
+    signed = typ.is_signed_integer
+    if op == "add":
+        bad = ((x ^ out) & (y ^ out)) < 0 if signed else out < x
+    elif op == "sub":
+        bad = ((x ^ y) & (x ^ out)) < 0 if signed else x < y
+    elif typ.physical.itemsize < 8:
+        wide = x.astype(np.int64) * y.astype(np.int64)
+        info = np.iinfo(typ.physical)
+        bad = (wide < info.min) | (wide > info.max)
+    else:
+        nonzero = x != 0
+        back = out // xp.where(nonzero, x, typ.physical.type(1))
+        bad = nonzero & (back != y)
+        if signed:
+            bad = bad | ((x == -1) & (y == np.iinfo(np.int64).min))
+    valid = al.validity()
+    if valid is not None:
+        bad = bad & valid
+    if not _any(al.device, bad):
+        return
+    row = int(al.device.scalar(xp.argmax(bad)))
+    left, right = (int(al.device.scalar(v[row])) for v in (x, y))
+    where = f" in {expr!r}" if expr else ""
+    wider = ("DOUBLE or DECIMAL" if typ.physical.itemsize == 8
+             else "a wider integer type (BIGINT), DOUBLE or DECIMAL")
+    msg = (f"Overflow in {_WRAPPING[op]} of {typ}{where} at row {row}: {left} {_SYMBOL[op]} "
+           f"{right} does not fit in {typ}; cast an operand to {wider} first")
+    raise ExecutionError(msg)
 
 
 def int_rem(xp: Any, a: Any, b: Any) -> Any:
@@ -636,18 +690,40 @@ def _unary(a: Any, kwargs: dict[str, Any], name: str) -> tuple[_Aligned, t.DataT
     return al, typ
 
 
-def negate(a: Any, **kwargs: Any) -> Column:
-    """``-a`` (integers wrap: -int64 min is int64 min; unsigned integers wrap too)."""
-    al, _ = _unary(a, kwargs, "negate")
+def negate(a: Any, overflow: str = "wrap", **kwargs: Any) -> Column:
+    """``-a`` (integers wrap: -int64 min is int64 min; unsigned integers wrap too; with
+    ``overflow="raise"`` a signed minimum raises ExecutionError, as in SQL)."""
+    al, typ = _unary(a, kwargs, "negate")
+    if overflow == "raise":
+        _check_minimum(al, typ, "negation")
     with quiet(al.xp):
         return al.column(-al.data[0])
 
 
-def abs_(a: Any, **kwargs: Any) -> Column:
-    """``|a|`` (abs of int64 min is int64 min, as in NumPy)."""
-    al, _ = _unary(a, kwargs, "abs_")
+def abs_(a: Any, overflow: str = "wrap", **kwargs: Any) -> Column:
+    """``|a|`` (abs of int64 min is int64 min, as in NumPy; with ``overflow="raise"`` an
+    ExecutionError, as in SQL)."""
+    al, typ = _unary(a, kwargs, "abs_")
+    if overflow == "raise":
+        _check_minimum(al, typ, "abs")
     with quiet(al.xp):
         return al.column(al.xp.abs(al.data[0]))
+
+
+def _check_minimum(al: _Aligned, typ: t.DataType, what: str) -> None:
+    """Raise where a signed integer holds its type's minimum (whose negation overflows)."""
+    if not typ.is_signed_integer:
+        return
+    x = _full(al.xp, al.n, al.data[0], typ.physical)
+    bad = x == np.iinfo(typ.physical).min
+    valid = al.validity()
+    if valid is not None:
+        bad = bad & valid
+    if _any(al.device, bad):
+        row = int(al.device.scalar(al.xp.argmax(bad)))
+        msg = (f"Overflow in {what} of {typ} at row {row}: {int(al.device.scalar(x[row]))} "
+               f"has no positive counterpart in {typ}; cast it to a wider type or DOUBLE first")
+        raise ExecutionError(msg)
 
 
 def sign(a: Any, **kwargs: Any) -> Column:
@@ -777,6 +853,45 @@ def log10(a: Any, **kwargs: Any) -> Column:
 def log2(a: Any, **kwargs: Any) -> Column:
     """Base-2 logarithm as float (-inf at 0, NaN below)."""
     return _float_math(a, kwargs, "log2", lambda xp, v: xp.log2(v))
+
+
+#: Unary float functions by name (SQL names; radians in and out).
+TRIG: dict[str, Callable[[Any, Any], Any]] = {
+    "sin": lambda xp, v: xp.sin(v), "cos": lambda xp, v: xp.cos(v),
+    "tan": lambda xp, v: xp.tan(v), "asin": lambda xp, v: xp.arcsin(v),
+    "acos": lambda xp, v: xp.arccos(v), "atan": lambda xp, v: xp.arctan(v),
+    "cot": lambda xp, v: 1.0 / xp.tan(v), "degrees": lambda xp, v: xp.degrees(v),
+    "radians": lambda xp, v: xp.radians(v),
+}
+
+
+def trig(name: str, a: Any, **kwargs: Any) -> Column:
+    """A function of :data:`TRIG` (``sin``, ``acos``, ``degrees``...) as float; NaN outside
+    the domain (``asin(2)``), as NumPy and DuckDB's ``acos`` on doubles.
+
+    >>> from xpdb.column import Column
+    >>> trig("degrees", Column.from_pylist([0.0, None])).to_pylist()
+    [0.0, None]
+    """
+    if name not in TRIG:
+        raise XTypeError(f"unknown function {name!r}; use one of {sorted(TRIG)}")
+    return _float_math(a, kwargs, name, TRIG[name])
+
+
+def atan2(y: Any, x: Any, **kwargs: Any) -> Column:
+    """The angle of the point ``(x, y)`` in radians, in ``[-pi, pi]`` (float64).
+
+    >>> from xpdb.column import Column
+    >>> atan2(Column.from_pylist([1.0, None, 0.0]), -1.0).to_pylist()[0] > 2.35
+    True
+    """
+    prep = _prepare([y, x], kwargs.get("length"), kwargs.get("device"))
+    for o in prep.ops:
+        if not o.null and (o.dtype.is_string or o.dtype.is_temporal):
+            raise XTypeError(f"atan2 takes numbers, got {o.dtype}; cast it to DOUBLE first")
+    al = _align(prep, t.float64, what="atan2")
+    with quiet(al.xp):
+        return al.column(al.xp.arctan2(al.data[0], al.data[1]), t.float64)
 
 
 # -- comparison ----------------------------------------------------------------------------------

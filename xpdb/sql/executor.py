@@ -31,6 +31,7 @@ from . import plan as p
 from .expressions import Context, Scope, as_column, canonical, evaluate, literal_value, to_mask
 from .functions import AGGREGATES, function_name, positional_args
 from .functions import groupby_agg as sql_groupby_agg
+from .functions import groupby_agg_stream as sql_groupby_agg_stream
 from .optimizer.estimate import TableStats
 
 
@@ -477,7 +478,7 @@ class Executor:
         head = next(it)
         child, keys, aggs, key_exprs = first
         with self.device.guard():
-            out = self._agg_kernel(node, lambda: kg.groupby_agg_stream(
+            out = self._agg_kernel(node, lambda: sql_groupby_agg_stream(
                 itertools.chain([head], it), keys, aggs))
         return self._agg_output(node, child, out, keys, aggs, key_exprs)
 

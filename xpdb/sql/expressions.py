@@ -8,6 +8,7 @@ resolve through a :class:`Scope`; functions go through the declarative registry 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from sqlglot import exp
 
 from .. import types as t
 from ..column import Column
-from ..errors import BindError, NotSupportedError, XpdbError
+from ..errors import BindError, ExecutionError, NotSupportedError, XpdbError
 from ..errors import TypeError as XTypeError
 from ..kernels import cast as kcast
 from ..kernels import datetime as kdt
@@ -156,12 +157,20 @@ def evaluate(node: exp.Expression, ctx: Context) -> Value:
 def _column(node: exp.Column, ctx: Context) -> Value:
     if isinstance(node.this, exp.Star):
         raise NotSupportedError("'*' is only supported in the select list and count(*)")
-    if ctx.grouped:
-        (ctx.canon_scope or ctx.scope).resolve(node.name, node.table or None)
-        msg = (f"column {node.sql(dialect='duckdb')!r} must appear in the GROUP BY clause or "
-               "be used in an aggregate function")
-        raise BindError(msg)
-    return ctx.table.columns[ctx.scope.resolve(node.name, node.table or None)]
+    try:
+        if ctx.grouped:
+            (ctx.canon_scope or ctx.scope).resolve(node.name, node.table or None)
+            msg = (f"column {node.sql(dialect='duckdb')!r} must appear in the GROUP BY clause "
+                   "or be used in an aggregate function")
+            raise BindError(msg)
+        return ctx.table.columns[ctx.scope.resolve(node.name, node.table or None)]
+    except BindError:
+        # a select-list alias named in ORDER BY / HAVING (the planner marks those): an input
+        # column of that name wins, as in DuckDB; otherwise the aliased expression
+        alias = node.meta.get("xpdb_select_alias")
+        if alias is None:
+            raise
+        return evaluate(alias, ctx)
 
 
 def _kw(ctx: Context) -> dict[str, Any]:
@@ -171,13 +180,14 @@ def _kw(ctx: Context) -> dict[str, Any]:
 def _binary(op: str) -> Callable[[exp.Expression, Context], Value]:
     def run(node: exp.Expression, ctx: Context) -> Value:
         a, b = evaluate(node.this, ctx), evaluate(node.expression, ctx)
-        return arith(op, a, b, ctx)
+        return arith(op, a, b, ctx, node)
 
     return run
 
 
-def arith(op: str, a: Value, b: Value, ctx: Context) -> Value:
-    """SQL arithmetic (intervals, date differences, DuckDB's float ``/``)."""
+def arith(op: str, a: Value, b: Value, ctx: Context, node: exp.Expression | None = None) -> Value:
+    """SQL arithmetic (intervals, date differences, DuckDB's float ``/``); integer overflow
+    raises ExecutionError naming ``node``'s SQL text, as DuckDB's "Out of Range" error."""
     if isinstance(a, Interval) or isinstance(b, Interval):
         if op not in ("add", "sub") or (isinstance(a, Interval) and (op == "sub" or isinstance(b, Interval))):
             raise NotSupportedError("only date/timestamp +/- INTERVAL is supported")
@@ -189,14 +199,15 @@ def arith(op: str, a: Value, b: Value, ctx: Context) -> Value:
         return kdt.add_interval(col, sign * iv.months, sign * iv.days, sign * iv.micros)
     if a is None or b is None:
         return None
-    ta = a.dtype if isinstance(a, Column) else None
-    tb = b.dtype if isinstance(b, Column) else None
-    if op == "sub" and ta is not None and tb is not None and ta.kind == "date" == tb.kind:
-        return kdt.date_diff("day", b, a)
-    if op == "add" and ta is not None and ta.kind == "date" and isinstance(b, int):
-        return kdt.add_interval(a, 0, b, 0)
-    if op == "sub" and ta is not None and ta.kind == "date" and isinstance(b, int):
-        return kdt.add_interval(a, 0, -b, 0)
+    # DuckDB's date arithmetic: date +/- integer days is a date, date - date integer days
+    if op == "sub" and _is_date(a) and _is_date(b):
+        return kdt.date_diff("day", as_column(b, ctx), as_column(a, ctx))
+    if op in ("add", "sub") and _is_date(a) and _is_int(b):
+        days = b if op == "add" else (kx.negate(b, overflow="raise") if isinstance(b, Column)
+                                      else -b)
+        return kdt.add_interval(as_column(a, ctx), 0, days, 0)
+    if op == "add" and _is_int(a) and _is_date(b):
+        return kdt.add_interval(as_column(b, ctx), 0, a, 0)
     if op == "pow":
         a = kcast.cast(as_column(a, ctx), t.float64)
     # DuckDB: `/` and float `%` by zero are IEEE (inf/nan); integer `//` and `%` give NULL
@@ -204,7 +215,21 @@ def arith(op: str, a: Value, b: Value, ctx: Context) -> Value:
     ieee = op == "truediv" or (op == "rem" and floats)
     if op == "intdiv" and floats:
         return kx.arith("truediv", a, b, div_zero="null", **_kw(ctx))  # DuckDB: no flooring
-    return kx.arith(op, a, b, div_zero="ieee" if ieee else "null", **_kw(ctx))
+    text = node.sql(dialect="duckdb") if node is not None else None
+    return kx.arith(op, a, b, div_zero="ieee" if ieee else "null", overflow="raise", expr=text,
+                    **_kw(ctx))
+
+
+def _is_date(v: Value) -> bool:
+    if isinstance(v, Column):
+        return v.dtype.kind == "date"
+    return isinstance(v, datetime.date) and not isinstance(v, datetime.datetime)
+
+
+def _is_int(v: Value) -> bool:
+    if isinstance(v, Column):
+        return v.dtype.is_integer
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _compare(op: str) -> Callable[[exp.Expression, Context], Value]:
@@ -256,7 +281,11 @@ def _not(node: exp.Not, ctx: Context) -> Value:
 def _neg(node: exp.Neg, ctx: Context) -> Value:
     v = evaluate(node.this, ctx)
     if isinstance(v, Column):
-        return kx.negate(v)
+        return kx.negate(v, overflow="raise")
+    if isinstance(v, int) and v == -(2**63) and not isinstance(v, bool):
+        msg = (f"Overflow in negation of {node.sql(dialect='duckdb')!r}: {-v} does not fit in "
+               "int64; cast it to DOUBLE or DECIMAL first")
+        raise ExecutionError(msg)
     return None if v is None else -v
 
 

@@ -7,20 +7,27 @@ A handler takes the evaluated positional arguments (Columns or Python scalars) a
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlglot import exp
 
 from .. import types as t
 from ..column import Column
-from ..errors import BindError, NotSupportedError
+from ..errors import BindError, ExecutionError, NotSupportedError
 from ..kernels import cast as kcast
 from ..kernels import datetime as kdt
 from ..kernels import expr as kx
+from ..kernels import groupby as kg
 from ..kernels import strings as ks
+from ..table import Table
 from .expressions import Context, Value, as_column, evaluate
 
 #: SQL aggregate name -> xpdb.kernels.groupby function name.
@@ -42,6 +49,145 @@ _AGG_CLASSES = {"avg": "avg", "stddev": "stddev", "stddevpop": "stddev_pop",
                 "percentilecont": "quantile_cont", "percentiledisc": "quantile_disc",
                 "approxdistinct": "approx_count_distinct", "approxquantile": "quantile_cont",
                 "groupconcat": "string_agg"}
+
+
+def _sum_limit(dt: t.DataType) -> int | None:
+    """The bound a SQL ``sum`` of ``dt`` must stay inside (None: floats and others)."""
+    if dt.is_decimal:
+        return 10**t.MAX_DECIMAL_PRECISION
+    return 2**63 if dt.is_integer else None
+
+
+def _with_halves(table: Table, checked: list[tuple[int, kg.Agg]]) -> Table:
+    """``table`` plus the 32-bit halves of each checked sum's input, ``__sum{j}_hi/lo``."""
+    from ..kernels.aggregate import split_halves
+
+    cols = list(zip(table.names, table.columns, strict=True))
+    for j, a in checked:
+        col = table.column(a.column)
+        halves = split_halves(table.device.xp, col.data)
+        for half, values in zip(("hi", "lo"), halves, strict=True):
+            cols.append((f"__sum{j}_{half}", Column(t.int64, values, col.validity, None,
+                                                    col.device)))
+    return Table(cols, table.num_rows, table.device)
+
+
+def _halves_aggs(checked: list[tuple[int, kg.Agg]]) -> list[kg.Agg]:
+    return [kg.Agg("sum", f"__sum{j}_{h}", f"__sum{j}_{h}_out")
+            for j, _ in checked for h in ("hi", "lo")]
+
+
+def _check_sums(out: Table, checked: list[tuple[int, kg.Agg]], types: list[t.DataType],
+                keys: list[str], aggs: list[kg.Agg]) -> Table:
+    """Raise where a checked sum left its range; else ``out`` without the halves."""
+    from ..kernels.aggregate import halves_overflow
+
+    dev = out.device
+    for (j, _), dt in zip(checked, types, strict=True):
+        limit = _sum_limit(dt)
+        assert limit is not None
+        high, low = out.column(f"__sum{j}_hi_out"), out.column(f"__sum{j}_lo_out")
+        bad = halves_overflow(dev.xp, high.data, low.data, limit)
+        if high.validity is not None:
+            bad = bad & high.validity
+        if bool(dev.scalar(bad.any())):
+            g = int(dev.scalar(dev.xp.argmax(bad)))
+            what = "int64" if limit == 2**63 else f"{t.MAX_DECIMAL_PRECISION} digits"
+            msg = (f"Overflow in sum of {dt} values: the sum of group {g} does not fit in "
+                   f"{what}; cast the values to DOUBLE before summing")
+            raise ExecutionError(msg)
+    names = [*keys, *(a.name for a in aggs)]
+    return Table([(n, out.column(n)) for n in names], out.num_rows, dev)
+
+
+def groupby_agg(table: Table, keys: list[str], aggs: list[kg.Agg]) -> Table:
+    """:func:`xpdb.kernels.groupby.groupby_agg` (one row without keys) with SQL's rule for
+    integer and decimal ``sum``: a sum past int64 (or past 18 digits for a decimal)
+    raises ExecutionError instead of wrapping around.
+
+    DuckDB sums into HUGEINT / DECIMAL(38); xpdb has no 128-bit integers, so it detects
+    the overflow instead. One min/max pass bounds every sum by ``rows * max |value|``;
+    only where that bound can be reached does each value also go in as its two 32-bit
+    halves (:func:`xpdb.kernels.aggregate.split_halves`), whose sums cannot wrap and
+    give the exact sum's range, through the same (sharded) aggregation.
+    """
+    xp = table.device.xp
+    rows = table.num_rows
+    checked: list[tuple[int, kg.Agg]] = []
+    types: list[t.DataType] = []
+    for j, a in enumerate(aggs):
+        if a.func != "sum" or a.column is None or rows == 0:
+            continue
+        col = table.column(a.column)
+        limit = _sum_limit(col.dtype)
+        if limit is None:
+            continue
+        data = col.data if col.validity is None else xp.where(col.validity, col.data, 0)
+        lo, hi = (int(table.device.scalar(f(data))) for f in (xp.min, xp.max))
+        if rows * max(abs(lo), abs(hi)) >= limit:
+            checked.append((j, a))
+            types.append(col.dtype)
+    if not checked:
+        return kg.groupby_agg(table, keys, aggs) if keys else kg.aggregate(table, aggs)
+    wide = _with_halves(table, checked)
+    both = [*aggs, *_halves_aggs(checked)]
+    out = kg.groupby_agg(wide, keys, both) if keys else kg.aggregate(wide, both)
+    return _check_sums(out, checked, types, keys, aggs)
+
+
+def groupby_agg_stream(pieces: Iterable[Table], keys: list[str], aggs: list[kg.Agg]) -> Table:
+    """:func:`xpdb.kernels.groupby.groupby_agg_stream` with the overflow rule of
+    :func:`groupby_agg`. The pieces' values are not known in advance, so every integer or
+    decimal sum also sums its halves (two more int64 sums per piece)."""
+    it = iter(pieces)
+    first = next(it, None)
+    if first is None:
+        return kg.groupby_agg_stream(iter(()), keys, aggs)  # its own error
+    checked = [(j, a) for j, a in enumerate(aggs) if a.func == "sum" and a.column is not None
+               and _sum_limit(first.column(a.column).dtype) is not None]
+    if not checked:
+        return kg.groupby_agg_stream(itertools.chain([first], it), keys, aggs)
+    types = [first.column(a.column).dtype for _, a in checked]
+    wide = (_with_halves(piece, checked) for piece in itertools.chain([first], it))
+    out = kg.groupby_agg_stream(wide, keys, [*aggs, *_halves_aggs(checked)])
+    return _check_sums(out, checked, types, keys, aggs)
+
+
+#: Aggregates whose result a repeated value cannot change: agg(DISTINCT x) is agg(x).
+_IDEMPOTENT = frozenset({"min", "max", "first", "last", "any_value", "bool_and", "bool_or"})
+
+
+def distinct_aggregate(name: str, distinct: exp.Distinct, j: int, ctx: Context,
+                       pre: list[tuple[str, Column]], one_key_set: bool) -> kg.Agg:
+    """The spec of ``name(DISTINCT x)`` (other than count): ``x`` kept only on the first
+    row of each (group keys, value) pair, nulled elsewhere, then aggregated as usual.
+
+    ``pre`` holds the group key columns (``__k0``...) and receives the argument column
+    ``__a{j}``; the dedupe needs one set of keys, so with GROUPING SETS (``one_key_set``
+    false) only aggregates that ignore repeats (min, max...) take DISTINCT.
+    """
+    from ..kernels import sort as ksort
+
+    func = AGGREGATES.get(name)
+    if func is None or len(distinct.expressions) != 1 or func in ("quantile",
+                                                                  "quantile_disc"):
+        raise NotSupportedError(f"{name}(DISTINCT ...) is not supported yet")
+    value = as_column(evaluate(distinct.expressions[0], ctx), ctx)
+    if func not in _IDEMPOTENT:
+        if not one_key_set:
+            msg = (f"{name}(DISTINCT ...) with GROUPING SETS, ROLLUP or CUBE is not supported "
+                   "yet; compute it per grouping in a UNION ALL")
+            raise NotSupportedError(msg)
+        xp = ctx.device.xp
+        keys = [(n, c) for n, c in pre if n.startswith("__k")]
+        table = Table([*keys, ("__v", value)], ctx.n, ctx.device)
+        keep = xp.zeros(ctx.n, dtype=bool)
+        keep[ksort.distinct_indices(table)] = True
+        valid = keep if value.validity is None else keep & value.validity
+        data = xp.where(valid, value.data, xp.zeros(1, value.data.dtype))
+        value = Column(value.dtype, data, valid, value.dictionary, value.device)
+    pre.append((f"__a{j}", value))
+    return kg.Agg(func, f"__a{j}", f"__r{j}")
 
 
 def function_name(node: exp.Expression) -> str:
@@ -328,7 +474,65 @@ def _ifnull(a: Any, b: Any, *, ctx: Context) -> Value:
     return kx.coalesce(a, b, length=ctx.n, device=ctx.device)
 
 
+class _Random:
+    """The source of ``random()``: every call draws a fresh seed from one host generator,
+    which ``setseed(x)`` resets, so a session's sequence of calls repeats after a setseed
+    (on one device; CPU and GPU generators differ)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seeds = np.random.default_rng()
+
+    def uniform(self, n: int, device: Any) -> Any:
+        with self.lock:
+            seed = int(self.seeds.integers(0, 2**32))
+        # RandomState exists with this signature in NumPy and CuPy alike
+        return device.xp.random.RandomState(seed).random_sample(n)
+
+    def reset(self, seed: float) -> None:
+        with self.lock:
+            self.seeds = np.random.default_rng(int(np.float64(seed).view(np.uint64)))
+
+
+_RANDOM = _Random()
+
+
+def _random(*, ctx: Context) -> Value:
+    return Column(t.float64, _RANDOM.uniform(ctx.n, ctx.device), None, None, ctx.device)
+
+
+def _setseed(seed: Any, *, ctx: Context) -> Value:
+    if isinstance(seed, Column) or not isinstance(seed, int | float) or not -1 <= seed <= 1:
+        msg = f"setseed() takes a constant between -1 and 1, got {seed!r}"
+        raise BindError(msg)
+    _RANDOM.reset(float(seed))
+    return Column.full(ctx.n, None, t.int32, ctx.device)  # DuckDB: NULL
+
+
+def _atan2(y: Any, x: Any, *, ctx: Context) -> Value:
+    if y is None or x is None:
+        return None
+    return kx.atan2(y, x, length=ctx.n, device=ctx.device)
+
+
+def _trig(name: str) -> Callable[..., Value]:
+    def run(col: Column, *, ctx: Context) -> Value:
+        return kx.trig(name, col)
+
+    return run
+
+
+def _pi(*, ctx: Context) -> Value:
+    return math.pi
+
+
 _ENTRIES: dict[str, Function] = {
+    "random": Function(_random, column_first=False, min_args=0, max_args=0),
+    "rand": Function(_random, column_first=False, min_args=0, max_args=0),
+    "setseed": Function(_setseed, column_first=False, min_args=1, max_args=1),
+    "atan2": Function(_atan2, column_first=False, min_args=2, max_args=2),
+    "pi": Function(_pi, column_first=False, min_args=0, max_args=0),
+    **{name: Function(_trig(name), max_args=1) for name in kx.TRIG},
     "upper": Function(_k(ks.upper)), "lower": Function(_k(ks.lower)),
     "length": Function(_k(ks.length)), "char_length": Function(_k(ks.length)),
     "substring": Function(_substring, consts=(1, 2)), "substr": Function(_substring, consts=(1, 2)),
@@ -346,7 +550,7 @@ _ENTRIES: dict[str, Function] = {
     "lpad": Function(_k(ks.lpad), consts=(1, 2)), "rpad": Function(_k(ks.rpad), consts=(1, 2)),
     "split_part": Function(_k(ks.split_part), consts=(1, 2)),
     "concat": Function(_concat, column_first=False),
-    "abs": Function(_k(kx.abs_)), "sign": Function(_k(kx.sign)),
+    "abs": Function(_k(functools.partial(kx.abs_, overflow="raise"))), "sign": Function(_k(kx.sign)),
     "round": Function(_round, consts=(1,)), "floor": Function(_k(kx.floor)),
     "ceil": Function(_k(kx.ceil)), "ceiling": Function(_k(kx.ceil)),
     "trunc": Function(_k(kx.trunc)),
@@ -375,5 +579,6 @@ NODE_FUNCTIONS.update({"regexpreplace": _regexp_replace_node,
                        "datefromparts": _make_date_node, "pad": _pad_node, "trim": _trim_node, "extract": _extract_node,
                        "timestamptrunc": _trunc_node, "datetrunc": _trunc_node})
 
-__all__ = ["AGGREGATES", "FUNCTIONS", "Function", "call", "function_name", "is_aggregate",
-           "positional_args", "register_function"]
+__all__ = ["AGGREGATES", "FUNCTIONS", "Function", "call", "distinct_aggregate", "function_name",
+           "groupby_agg", "groupby_agg_stream", "is_aggregate", "positional_args",
+           "register_function"]

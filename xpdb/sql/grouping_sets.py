@@ -21,6 +21,7 @@ from ..kernels import groupby as kg
 from ..table import Table, concat_tables
 from . import plan as p
 from .expressions import Scope, as_column, canonical, evaluate
+from .functions import groupby_agg as sql_groupby_agg
 
 if TYPE_CHECKING:
     from .executor import Executor, Relation
@@ -187,7 +188,7 @@ def aggregate(executor: Executor, node: p.Aggregate) -> Relation:
     table = Table(pre, n, device)
     blocks = []
     for s in node.sets:
-        out = kg.groupby_agg(table, [names[i] for i in s], specs) if s else kg.aggregate(table, specs)
+        out = sql_groupby_agg(table, [names[i] for i in s], specs)  # sums raise on overflow
         m = out.num_rows
         cols = [out.column(names[i]) if i in s else Column.full(m, None, key_types[i], device)
                 for i in range(len(names))]

@@ -8,6 +8,8 @@ GROUP BY and ORDER BY, aggregate and window calls, hidden ORDER BY keys.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import Any
 
 from sqlglot import exp
 
@@ -16,9 +18,24 @@ from . import plan as p
 from .expressions import literal_value
 from .functions import is_aggregate
 
+#: The catalog (an Executor: tables, views) of the query being planned, for what needs
+#: column names before anything runs (NATURAL JOIN); unset when planning a view's schema.
+_CATALOG: ContextVar[Any] = ContextVar("xpdb_planner_catalog", default=None)
 
-def plan_query(tree: exp.Expression, ctes: dict[str, p.Node] | None = None) -> p.Node:
-    """The logical plan of a query (SELECT, set operation, VALUES, parenthesized query)."""
+
+def plan_query(tree: exp.Expression, ctes: dict[str, p.Node] | None = None,
+               catalog: Any = None) -> p.Node:
+    """The logical plan of a query (SELECT, set operation, VALUES, parenthesized query).
+
+    ``catalog`` (an Executor) lets the planner read the columns of its inputs, which
+    NATURAL JOIN needs; nested calls inherit it.
+    """
+    if catalog is not None:
+        token = _CATALOG.set(catalog)
+        try:
+            return plan_query(tree, ctes)
+        finally:
+            _CATALOG.reset(token)
     ctes = dict(ctes or {})
     with_ = tree.args.get("with_")
     if with_ is not None:
@@ -107,6 +124,12 @@ def _from_item(item: exp.Expression, ctes: dict[str, p.Node]) -> p.Node:
             return plan_table_function(item, cols)
         name = item.name
         alias = item.alias or name
+        reader = _file_reader(item)
+        if reader is not None and name not in ctes:
+            # FROM 'trips.parquet': DuckDB's replacement scan, the table named after the file
+            stem = name.replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0] or name
+            return p.TableFunction(reader, [exp.Literal.string(name)], {}, item.alias or stem,
+                                   cols)
         if name in ctes:
             cte = ctes[name]
             assert isinstance(cte, p.Alias)
@@ -122,17 +145,67 @@ def _from_item(item: exp.Expression, ctes: dict[str, p.Node]) -> p.Node:
     raise NotSupportedError(f"{type(item).__name__} in FROM is not supported yet")
 
 
+_FILE_READERS = {".csv": "read_csv", ".tsv": "read_csv",
+                 ".parquet": "read_parquet", ".json": "read_json", ".jsonl": "read_json",
+                 ".ndjson": "read_json"}
+
+
+def _file_reader(item: exp.Table) -> str | None:
+    """The table function that reads ``FROM 'path.ext'`` (a quoted name ending in a file
+    extension xpdb reads, optionally compressed), or None for a table name."""
+    ident = item.this
+    if not ident.args.get("quoted") or item.args.get("db") or item.args.get("catalog"):
+        return None
+    name = ident.name.lower()
+    for comp in (".gz", ".zst", ".bz2", ".lz4"):
+        name = name.removesuffix(comp)
+    return next((f for ext, f in _FILE_READERS.items() if name.endswith(ext)), None)
+
+
+def _natural_using(left: p.Node, right: p.Node, text: str) -> list[str]:
+    """The columns a NATURAL JOIN joins on: the names both inputs show (left's order)."""
+    catalog = _CATALOG.get()
+    if catalog is None:
+        raise BindError(f"{text!r}: NATURAL JOIN needs the catalog to find its columns")
+    from .optimizer.schema import Schemas
+
+    schemas = Schemas(catalog)
+    scopes = [schemas(left), schemas(right)]
+    if scopes[0] is None or scopes[1] is None:
+        msg = (f"{text!r}: NATURAL JOIN needs inputs whose columns are known before they are "
+               "read (not a table function or a query with errors); write JOIN ... USING (...)")
+        raise NotSupportedError(msg)
+    lnames, rnames = ([n for i, (_, n) in enumerate(s.fields) if i not in s.hidden]
+                      for s in scopes)
+    rlower = {n.lower() for n in rnames}
+    common: list[str] = []
+    for n in lnames:
+        if n.lower() in rlower and n.lower() not in {c.lower() for c in common}:
+            common.append(n)
+    if not common:
+        msg = (f"{text!r}: no columns to join on in NATURAL JOIN (left: {lnames}, right: "
+               f"{rnames}); use CROSS JOIN for a cross product")
+        raise BindError(msg)
+    return common
+
+
 def _source(sel: exp.Select, ctes: dict[str, p.Node]) -> p.Node:
     from_ = sel.args.get("from_")
     if from_ is None:
         return p.OneRow()
     node = _from_item(from_.this, ctes)
     for j in sel.args.get("joins") or []:
-        if j.args.get("method") or str(j.args.get("kind") or "").upper() in ("SEMI", "ANTI", "ASOF", "POSITIONAL"):
+        method = str(j.args.get("method") or "").upper()
+        if (method and method != "NATURAL") or str(j.args.get("kind") or "").upper() in (
+                "SEMI", "ANTI", "ASOF", "POSITIONAL"):
             raise NotSupportedError(f"{j.sql(dialect='duckdb')!r}: this join kind is not supported yet")
         right = _from_item(j.this, ctes)
         side = str(j.args.get("side") or "").lower()
         on, using = j.args.get("on"), [u.name for u in j.args.get("using") or []]
+        if method == "NATURAL":
+            if on is not None or using:
+                raise BindError(f"{j.sql(dialect='duckdb')!r}: NATURAL JOIN takes no ON or USING")
+            using = _natural_using(node, right, j.sql(dialect="duckdb"))
         kind = {"left": "left", "right": "right", "full": "outer"}.get(side, "inner")
         if on is None and not using:
             if kind != "inner":
@@ -255,6 +328,12 @@ def _select(sel: exp.Select, ctes: dict[str, p.Node]) -> p.Node:
             continue
         idx = _order_index(key, items, width)
         if idx is None:
+            if distinct is not None and any(starred) and isinstance(key, exp.Column) \
+                    and not key.table and not isinstance(key.this, exp.Star):
+                # SELECT DISTINCT * ... ORDER BY col: a column * put in the output, by name
+                sort_keys.append((("name", key.name), bool(o.args.get("desc")),
+                                  not o.args.get("nulls_first")))
+                continue
             if distinct is not None:
                 raise BindError("with SELECT DISTINCT, ORDER BY expressions must appear in the select list")
             items.append((f"__xpdb_order{len(items)}", _mark_aliases(key, items[:width])))
@@ -263,6 +342,9 @@ def _select(sel: exp.Select, ctes: dict[str, p.Node]) -> p.Node:
         sort_keys.append((("item", idx), bool(o.args.get("desc")), not o.args.get("nulls_first")))
     resolved = []
     for (kind, pos), desc, nulls_last in sort_keys:
+        if kind == "name":
+            resolved.append((pos, desc, nulls_last))
+            continue
         if kind == "item" and any(starred[:pos]):
             if any(starred[pos:]):
                 raise NotSupportedError("ORDER BY an item placed between two * is not supported yet")

@@ -3,10 +3,6 @@ columns the query names, and never fewer."""
 
 from __future__ import annotations
 
-import pytest
-
-from xpdb.errors import BindError
-
 PRUNE = ("prune_columns",)
 
 
@@ -159,8 +155,5 @@ def test_differential(cat) -> None:
         cat.differential(sql, PRUNE)
 
 
-@pytest.mark.xfail(strict=True, raises=BindError, reason="planner/executor bug: an ORDER BY "
-                   "expression over a select alias (ORDER BY -z) does not bind, with or "
-                   "without the optimizer")
 def test_order_by_expression_of_alias(cat) -> None:
     cat.differential("SELECT a AS z FROM t ORDER BY -z NULLS FIRST", PRUNE)

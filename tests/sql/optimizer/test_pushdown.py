@@ -3,10 +3,6 @@ moves as far down as it stays exact, and no further."""
 
 from __future__ import annotations
 
-import pytest
-
-from xpdb.errors import BindError
-
 PUSH = ("pushdown",)
 
 
@@ -343,9 +339,6 @@ def test_having_not_moved(cat) -> None:
     """, PUSH, run=False)
 
 
-@pytest.mark.xfail(strict=True, raises=BindError, reason="planner/executor bug: HAVING naming "
-                   "a non-aggregate select alias (GROUP BY m HAVING m = 0) does not bind, "
-                   "with or without the optimizer")
 def test_having_on_select_alias(cat) -> None:
     cat.differential("SELECT a % 2 AS m, count(*) AS n FROM t GROUP BY m HAVING m = 0", PUSH)
 
