@@ -22,7 +22,7 @@ from sqlglot.tokens import Token, TokenType
 
 from .cli_format import is_statement, render, status_line, supports_unicode, write_parquet
 from .errors import XpdbError
-from .sql.parser import DIALECT, parse
+from .sql.parser import DIALECT
 
 
 def _tokens(text: str) -> list[Token]:
@@ -157,7 +157,9 @@ def run_script(db: Any, text: str, output: Output,
     statements = split_statements(text)
     if not statements:
         raise XpdbError("no SQL statement given; pass SQL text, - for stdin, or --file PATH")
-    parse(text)  # fail on a syntax error anywhere before running anything
+    from .sql.models import check_syntax
+
+    check_syntax(text)  # fail on a syntax error anywhere (model statements too) before running
     output.results = 0
     for statement in statements:
         t0 = clock()

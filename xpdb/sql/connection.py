@@ -21,6 +21,7 @@ from ..errors import BindError, NotSupportedError, XpdbError
 from ..errors import TypeError as XTypeError
 from ..kernels import cast as kcast
 from ..table import Table, concat_tables, missing_column_message
+from . import models as model_sql
 from .executor import Executor, Relation
 from .expressions import sql_type, to_mask
 from .optimizer.estimate import TableStats
@@ -306,6 +307,39 @@ class Database:
                 cache.put((new.dir, new.version, cname), col)
         return new
 
+    # -- models (see xpdb.sql.models) ---------------------------------------------------
+    def register_model(self, name: str, estimator: Any, *, features: Sequence[str] | None = None,
+                       target: str | None = None, replace: bool = False) -> int:
+        """Store a fitted estimator as model ``name`` for SQL's PREDICT; its version.
+
+        ``features`` names the feature columns in order (default: the estimator's
+        ``feature_names_in_``); ``replace`` adds a new version to an existing model.
+        """
+        return model_sql.register_model(self, name, estimator, features=features,
+                                        target=target, replace=replace)
+
+    def model(self, name: str, version: int | None = None) -> Any:
+        """The estimator of model ``name`` (``version``, default the current one)."""
+        return model_sql.get_model(self, name, version)
+
+    def models(self) -> list[str]:
+        """Names of the models, sorted."""
+        return model_sql.list_models(self)
+
+    def drop_model(self, name: str) -> None:
+        """Remove model ``name`` with all its versions."""
+        model_sql.registry(self).drop(self, name)
+
+    def export_model(self, name: str, path: str | os.PathLike[str],
+                     version: int | None = None) -> None:
+        """Write model ``name`` to ``path`` in the portable format (xpdb.ml.serialize)."""
+        model_sql.export_model(self, name, path, version)
+
+    def import_model(self, name: str, path: str | os.PathLike[str],
+                     replace: bool = False) -> int:
+        """Store the model file at ``path`` as model ``name``; its version."""
+        return model_sql.import_model(self, name, path, replace)
+
     # -- SQL ----------------------------------------------------------------------------
     def sql(self, query: str) -> Result:
         """Run one or more statements; the last one's result is returned."""
@@ -320,6 +354,9 @@ class Database:
         >>> db.execute("SELECT ? * 2 AS x, $2 AS s", [21, "hi"]).fetchall()
         [(42, 'hi')]
         """
+        script = model_sql.split_script(query)  # CREATE/EVALUATE/SHOW/DESCRIBE/DROP MODEL
+        if script is not None:
+            return model_sql.run_script(self, script, params)
         trees = parse(query)
         if not trees:
             raise XpdbError("no SQL statement given")
@@ -330,6 +367,7 @@ class Database:
             bound = tree
             if params is not None or tree.find(exp.Placeholder) is not None:
                 bound = bind_parameters(tree, params)
+            bound = model_sql.bind_predict(self, bound)
             with self.device.guard():  # out of device memory: DeviceMemoryError
                 result = self._statement(bound)
         assert result is not None
