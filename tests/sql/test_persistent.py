@@ -222,3 +222,14 @@ def test_read_only_reader_sees_commits(tmp_path, device):
 def test_bad_memory_limit():
     with pytest.raises(XpdbError, match="memory limit 'lots'"):
         xpdb.connect(device="cpu", memory_limit="lots")
+
+
+def test_in_memory_databases_do_not_need_deltalake():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['deltalake'] = None; import xpdb; "
+            "print(xpdb.connect(device='cpu').sql('SELECT 41 + 1').fetchall())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[(42,)]"

@@ -8,8 +8,24 @@ their atomicity), :mod:`~xpdb.storage.catalog` (the JSON catalog),
 :mod:`~xpdb.storage.sharding` (which shard a row goes to).
 """
 
-from .catalog import Catalog, TableInfo
-from .sharding import hash_shard_ids
-from .store import Store
+from __future__ import annotations
+
+from typing import Any
+
+# Imported on first use (PEP 562): an in-memory database uses the column cache of this
+# package but never the Delta Lake library behind Store.
+_LAZY = {"Catalog": "catalog", "TableInfo": "catalog", "hash_shard_ids": "sharding",
+         "Store": "store"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Catalog", "Store", "TableInfo", "hash_shard_ids"]
