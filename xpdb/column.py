@@ -120,6 +120,8 @@ class Column:
                 codes = self.data if self.validity is None else self.data[self.validity]
                 if codes.shape[0]:
                     assert int(codes.min()) >= 0 and int(codes.max()) < len(d), "code out of range"
+        elif self.dtype.kind == "geometry":  # ids into a GeometryArray (xpdb.spatial.column)
+            assert len(self) == 0 or int(self.data.max()) < len(self.dictionary), "bad id"
         else:
             assert self.dictionary is None
 
@@ -137,6 +139,10 @@ class Column:
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
         if isinstance(array, pa.ExtensionArray):
+            if array.type.extension_name.startswith(("geoarrow.", "ogc.")):
+                from .spatial import column as geo
+
+                return geo.from_arrow(array, dev)
             array = array.storage
         dtype = t.from_arrow(array.type)
         validity = None
@@ -214,6 +220,10 @@ class Column:
         valid = None if self.validity is None else self.device.to_host(self.validity)
         mask = None if valid is None else ~valid
         dt = self.dtype
+        if dt.kind == "geometry":
+            from .spatial import column as geo
+
+            return geo.to_arrow(self)
         if dt.is_string:
             codes = pa.array(data, pa.int32(), mask=mask)
             return pa.DictionaryArray.from_arrays(codes, self.dictionary).dictionary_decode()
@@ -240,6 +250,10 @@ class Column:
         dev = get_device(device)
         if dev is self.device:
             return self
+        if self.dtype.kind == "geometry":
+            from .spatial import column as geo
+
+            return geo.to_device(self, dev)
         if (dev.is_gpu and self.device.is_gpu) or dev.is_gpu:
             move = dev.asarray
         else:
@@ -434,6 +448,10 @@ def concat_columns(columns: Sequence[Column]) -> Column:
             raise XpdbError(f"cannot concatenate columns on {first.device} and {c.device}")
     if first.dtype.is_string:
         columns = unify_dictionaries(columns)
+    if first.dtype.kind == "geometry":
+        from .spatial import column as geo
+
+        return geo.concat(columns)
     xp = first.xp
     data = xp.concatenate([c.data for c in columns]) if len(columns) > 1 else columns[0].data
     validity = None

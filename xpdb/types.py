@@ -12,6 +12,7 @@ date               int32 days since 1970-01-01
 timestamp(unit)    int64 units since the epoch (UTC)     unit s/ms/us/ns, optional tz
 duration(unit)     int64 units
 decimal(p, s)      int64 unscaled integers               p <= 18; value = int / 10**s
+geometry           int64 row ids into a GeometryArray    see xpdb.spatial.column
 =================  ====================================  ==================================
 
 Every type can hold nulls; a column's validity mask says which rows are null.
@@ -95,6 +96,10 @@ class DataType:
         return self.kind == "string"
 
     @property
+    def is_geometry(self) -> bool:
+        return self.kind == "geometry"
+
+    @property
     def is_temporal(self) -> bool:
         return self.kind in ("date", "timestamp", "duration")
 
@@ -121,11 +126,13 @@ class DataType:
             return pa.duration(self.unit)
         if k == "decimal":
             return pa.decimal128(self.precision, self.scale)
+        if k == "geometry":  # the storage of WKB; a column's to_arrow gives GeoArrow arrays
+            return pa.binary()
         raise XTypeError(f"type {self} has no arrow equivalent")  # pragma: no cover
 
 
 _PHYSICAL = {"string": "int32", "date": "int32", "timestamp": "int64", "duration": "int64",
-             "decimal": "int64"}
+             "decimal": "int64", "geometry": "int64"}
 
 bool_ = DataType("bool")
 int8 = DataType("int8")
@@ -140,6 +147,7 @@ float32 = DataType("float32")
 float64 = DataType("float64")
 string = DataType("string")
 date = DataType("date")
+geometry = DataType("geometry")
 
 
 def timestamp(unit: str = "us", tz: str | None = None) -> DataType:

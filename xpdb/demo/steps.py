@@ -194,6 +194,14 @@ STEPS: list[Step] = [
     Step("reopen: tables intact", _reopen, "row counts after reopening the database"),
 ]
 
+from .ml_steps import ML_STEPS  # noqa: E402  (ml_steps builds on Step, defined above)
+
+STEPS[-1:-1] = ML_STEPS  # the models are trained before the database is reopened
+
+from .zones import ZONE_STEPS  # noqa: E402  (zones builds on Step, defined above)
+
+STEPS[-1:-1] = ZONE_STEPS  # pickups per zone polygon (a temporary table, before reopen)
+
 
 @dataclass
 class StepTiming:

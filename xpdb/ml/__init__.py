@@ -6,7 +6,8 @@ NumPy, CuPy and pandas inputs; fitted attributes live on the device of the train
 and outputs on the device of the input (see :mod:`xpdb.ml._data`).
 
 Submodules: ``linear_model``, ``naive_bayes``, ``preprocessing``, ``metrics``,
-``model_selection``, ``cluster``, ``decomposition``, ``neighbors``. Their public names are
+``model_selection``, ``cluster``, ``decomposition``, ``neighbors``, ``ensemble``. Their
+public names are
 also reachable here (``from xpdb.ml import LogisticRegression, KMeans``), imported on first
 use so ``import xpdb.ml`` stays light.
 

@@ -22,6 +22,7 @@ from ..errors import TypeError as XTypeError
 from ..kernels import cast as kcast
 from ..table import Table, concat_tables, missing_column_message
 from . import models as model_sql
+from . import spatial as _spatial_sql  # noqa: F401  (registers the ST_* functions)
 from .executor import Executor, Relation
 from .expressions import sql_type, to_mask
 from .optimizer.estimate import TableStats
@@ -716,8 +717,10 @@ def _to_table(obj: Any, device: Any) -> Table:
         return inner.to(device)
     import pandas as pd
 
-    if isinstance(obj, pd.DataFrame):
-        return Table.from_pandas(obj, device)
+    if isinstance(obj, pd.DataFrame):  # geometry columns (GeoPandas, shapely) included
+        from ..spatial.column import table_from_pandas
+
+        return table_from_pandas(obj, device)
     msg = (f"cannot register an object of type {type(obj).__name__}; pass a pandas DataFrame, "
            "a pyarrow Table, or an xpdb Table or DataFrame")
     raise XTypeError(msg)

@@ -389,7 +389,15 @@ class Executor:
         for name in node.using:
             lkeys.append(exp.column(name))
             rkeys.append(exp.column(name))
-        li, ri = self._match(left, right, lkeys, rkeys, node.kind)
+        spatial = None
+        if not lkeys and residual:  # an indexed spatial join instead of a cross product?
+            from .spatial import spatial_join
+
+            spatial = spatial_join(self, left, right, residual, node.kind)
+        if spatial is not None:
+            li, ri, residual = spatial
+        else:
+            li, ri = self._match(left, right, lkeys, rkeys, node.kind)
         xp = self.device.xp
         cols = self._combine(left, right, li, ri, False)
         if residual:

@@ -201,8 +201,8 @@ def explain(db: Any, query: exp.Expression, analyze: bool) -> tuple[str, str]:
                  f"{_bytes(c1.bytes_loaded - c0.bytes_loaded)} read into it, "
                  f"{c1.evictions - c0.evictions} evictions; holds {_bytes(db.cache.nbytes)} "
                  f"of {_bytes(db.cache.limit)}")
-    for note in ex.notes:
-        text += f"\nStreaming: {note}"
+    for note in ex.notes:  # spatial joins note themselves (xpdb.sql.spatial)
+        text += f"\n{note}" if note.startswith("Spatial join") else f"\nStreaming: {note}"
     return "analyzed_plan", text
 
 
