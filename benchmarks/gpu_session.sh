@@ -12,7 +12,7 @@
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT" /tmp/site
-for d in .whl .whlp .whld; do
+for d in .whl .whlp .whld .whls; do
   if compgen -G "$d/*.whl" >/dev/null; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
       --target /tmp/site "$d"/*.whl || exit 1
