@@ -207,7 +207,8 @@ def test_evaluate_clustering(db, trips) -> None:
                  ).to_pandas().iloc[0]
     labels = _col(db, "SELECT PREDICT(k, distance, passengers) FROM trips ORDER BY id")
     X = train[FEATURES].to_numpy(float)
-    centers = np.asarray(db.model("k").cluster_centers_)
+    centers = db.model("k").cluster_centers_
+    centers = centers.get() if hasattr(centers, "get") else np.asarray(centers)  # CuPy on a GPU
     centers = centers.get() if hasattr(centers, "get") else centers
     inertia = ((X - centers[labels]) ** 2).sum()
     assert res.inertia == pytest.approx(inertia, rel=1e-6)
