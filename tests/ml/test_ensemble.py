@@ -56,9 +56,12 @@ def _clip(p: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("task", ["binary", "multiclass"])
 def test_random_forest_classifier_quality(device, task):
+    # 60 trees: with 15, importances vary so much with the random stream that scikit-learn
+    # against itself under another seed gives a rank correlation down to 0.62 on this data
+    # (the GPU draws other numbers than the CPU); with 60 both stay above 0.9 on 8 seeds
     ours, theirs, Xd, Xv, yv = _fit_both(
-        ens.RandomForestClassifier(n_estimators=15, random_state=0),
-        ske.RandomForestClassifier(n_estimators=15, random_state=0), task, device)
+        ens.RandomForestClassifier(n_estimators=60, random_state=0),
+        ske.RandomForestClassifier(n_estimators=60, random_state=0), task, device)
     acc = accuracy_score(yv, to_host(ours.predict(Xd)))
     assert acc >= accuracy_score(yv, theirs.predict(Xv)) - 0.03
     # leaves hold class shares: as sklearn, probabilities can be 0; clip for the log loss

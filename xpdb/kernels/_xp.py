@@ -52,21 +52,25 @@ def scatter_max(xp: Any, out: Any, idx: Any, values: Any) -> Any:
     return out
 
 
+_SIGN = np.uint64(1 << 63)
+
+
 def _float_keys(xp: Any, a: Any) -> Any:
-    """The order-preserving int64 image of float values (NaN excluded by the caller)."""
-    bits = a.astype(np.float64).view(np.int64)
-    return bits ^ ((bits >> 63) & np.int64(0x7FFFFFFFFFFFFFFF))
+    """The order-preserving uint64 image of float values (NaN excluded by the caller):
+    negative floats have their bits flipped, others their sign bit set."""
+    bits = a.astype(np.float64).view(np.uint64)
+    return xp.where((bits & _SIGN) != 0, ~bits, bits | _SIGN)
 
 
 def _float_extreme_at(xp: Any, which: str, out: Any, idx: Any, values: Any) -> Any:
     # CuPy's minimum.at/maximum.at on float64 go through float32 atomics and lose
     # precision (measured on the H200: bounding boxes off by 4e-8 relative). Scatter the
-    # exact int64 image with integer atomics instead, and NaN through a flag.
+    # exact uint64 image with integer atomics instead (CuPy's scatter min/max take uint64,
+    # not int64), and NaN through a flag.
     values = xp.asarray(values)
     if values.ndim == 0:
         values = xp.full(idx.shape, values, dtype=np.float64)
-    info = np.iinfo(np.int64)
-    ident = np.int64(info.max if which == "min" else info.min)
+    ident = np.uint64(np.iinfo(np.uint64).max if which == "min" else 0)
     v_nan = xp.isnan(values)
     o_nan = xp.isnan(out)
     keys = xp.where(v_nan, ident, _float_keys(xp, values))
@@ -74,7 +78,7 @@ def _float_extreme_at(xp: Any, which: str, out: Any, idx: Any, values: Any) -> A
     (xp.minimum if which == "min" else xp.maximum).at(acc, idx, keys)
     flag = xp.zeros(out.shape[0], dtype=np.int32)
     xp.maximum.at(flag, idx, v_nan.astype(np.int32))
-    bits = acc ^ ((acc >> 63) & np.int64(0x7FFFFFFFFFFFFFFF))
+    bits = xp.where((acc & _SIGN) != 0, acc ^ _SIGN, ~acc)
     res = bits.view(np.float64)
     out[...] = xp.where(o_nan | (flag > 0), np.nan, res).astype(out.dtype)
     return out
