@@ -21,9 +21,7 @@ import json
 import math
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +29,8 @@ from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from machine_info import cpu_model, gpu_name
 
 from dbbench import datagen
 from dbbench.questions import QUESTIONS, Question, floor_ms
@@ -167,9 +167,9 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpu_model(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "gpu": _gpu_name(),
+        "gpu": gpu_name(),
     }
     versions = {}
     for mod in ("numpy", "pandas", "pyarrow", "duckdb", "polars", "cupy", "xpdb"):
@@ -179,28 +179,6 @@ def machine_info() -> dict[str, Any]:
             versions[mod] = None
     info["versions"] = versions
     return info
-
-
-def _cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def _gpu_name() -> str | None:
-    if not shutil.which("nvidia-smi"):
-        return None
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
-             "--format=csv,noheader"], capture_output=True, text=True, timeout=30, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 # -- report -----------------------------------------------------------------------------------

@@ -26,10 +26,8 @@ import json
 import multiprocessing as mp
 import os
 import platform
-import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import time
 import traceback
@@ -40,6 +38,8 @@ from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from machine_info import cpu_model, gpu_name
 
 from mlbench.cases import CASES, CUML_SPEEDUP, PEERS, TARGET_SPEEDUP, Case, Data
 
@@ -310,9 +310,9 @@ def machine_info(peers: list[str], isolate: str) -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpu_model(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "gpu": _nvidia_smi(),
+        "gpu": gpu_name(),
     }
     if isolate == "fork":
         ctx = mp.get_context("fork")
@@ -327,28 +327,6 @@ def machine_info(peers: list[str], isolate: str) -> dict[str, Any]:
     else:
         info.update(probe(peers))
     return info
-
-
-def _cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def _nvidia_smi() -> str | None:
-    if not shutil.which("nvidia-smi"):
-        return None
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
-             "--format=csv,noheader"], capture_output=True, text=True, timeout=30, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 # -- scores across peers ----------------------------------------------------------------------
