@@ -376,7 +376,25 @@ def _weights(xp: Any, dist: Any, weights: str | Callable | None, owner: str) -> 
     raise DataError(msg)
 
 
-class KNeighborsClassifier(ClassifierMixin, _NeighborsBase):
+class _KNeighborsModel(_NeighborsBase):
+    """The parameters KNeighborsClassifier and KNeighborsRegressor share (scikit-learn's
+    ``get_params`` reads them from this ``__init__``)."""
+
+    def __init__(self, n_neighbors: int = 5, *, weights: str | Callable | None = "uniform",
+                 algorithm: str = "auto", leaf_size: int = 30, p: float = 2,
+                 metric: str = "minkowski", metric_params: dict | None = None,
+                 n_jobs: int | None = None):
+        self.n_neighbors = n_neighbors
+        self.weights = weights
+        self.algorithm = algorithm
+        self.leaf_size = leaf_size
+        self.p = p
+        self.metric = metric
+        self.metric_params = metric_params
+        self.n_jobs = n_jobs
+
+
+class KNeighborsClassifier(ClassifierMixin, _KNeighborsModel):
     """Classification by a vote of the ``k`` nearest training rows (brute force, exact).
 
     Parameters are scikit-learn's: ``n_neighbors=5``, ``weights`` ("uniform", "distance" or
@@ -404,19 +422,6 @@ class KNeighborsClassifier(ClassifierMixin, _NeighborsBase):
         Twin("sklearn.neighbors.KNeighborsClassifier", "binary", "accuracy", 0.0,
              {"n_neighbors": 7, "weights": "distance"}),
     )
-
-    def __init__(self, n_neighbors: int = 5, *, weights: str | Callable | None = "uniform",
-                 algorithm: str = "auto", leaf_size: int = 30, p: float = 2,
-                 metric: str = "minkowski", metric_params: dict | None = None,
-                 n_jobs: int | None = None):
-        self.n_neighbors = n_neighbors
-        self.weights = weights
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.p = p
-        self.metric = metric
-        self.metric_params = metric_params
-        self.n_jobs = n_jobs
 
     def fit(self, X: Any, y: Any) -> KNeighborsClassifier:
         """Store the training rows and encode the labels ``y``."""
@@ -456,7 +461,7 @@ class KNeighborsClassifier(ClassifierMixin, _NeighborsBase):
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
 
-class KNeighborsRegressor(RegressorMixin, _NeighborsBase):
+class KNeighborsRegressor(RegressorMixin, _KNeighborsModel):
     """Regression by the (weighted) mean target of the ``k`` nearest training rows.
 
     Parameters are those of :class:`KNeighborsClassifier`.
@@ -474,19 +479,6 @@ class KNeighborsRegressor(RegressorMixin, _NeighborsBase):
         Twin("sklearn.neighbors.KNeighborsRegressor", "regression", "r2", 1e-9,
              {"n_neighbors": 3, "weights": "distance"}),
     )
-
-    def __init__(self, n_neighbors: int = 5, *, weights: str | Callable | None = "uniform",
-                 algorithm: str = "auto", leaf_size: int = 30, p: float = 2,
-                 metric: str = "minkowski", metric_params: dict | None = None,
-                 n_jobs: int | None = None):
-        self.n_neighbors = n_neighbors
-        self.weights = weights
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.p = p
-        self.metric = metric
-        self.metric_params = metric_params
-        self.n_jobs = n_jobs
 
     def fit(self, X: Any, y: Any) -> KNeighborsRegressor:
         """Store the training rows and targets ``y``."""
