@@ -38,3 +38,26 @@ def test_float_scatter_extremes_are_exact(device, which, dtype):
             _xp._float_extreme_at(np, which, twin, idx, vals)  # the GPU branch on NumPy
         np.testing.assert_array_equal(dev.to_host(got), want)
         np.testing.assert_array_equal(twin, want)
+
+
+def test_fixed_point_bincount_is_exact_enough_and_order_free(device):
+    """The GPU's weighted bincount (run here on NumPy too): close to float sums, and the
+    same bits for any order of the rows (float atomics give other bits run to run)."""
+    dev = get_device(device)
+    rng = np.random.default_rng(9)
+    n, bins = 20_000, 37
+    idx = rng.integers(0, bins, n)
+    w = rng.normal(size=n) * 10.0 ** rng.integers(-6, 6, n)
+    want = np.bincount(idx, weights=w, minlength=bins)
+    for xp, to_host, put in ((np, np.asarray, np.asarray), (dev.xp, dev.to_host, dev.asarray)):
+        got = to_host(_xp._fixed_point_bincount(xp, put(idx), bins, put(w)))
+        bound = np.abs(w).sum() * 2.0 ** -62 * n  # rounding of each value, summed
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=bound + 1e-9 * np.abs(want).max())
+        order = rng.permutation(n)
+        again = to_host(_xp._fixed_point_bincount(xp, put(idx[order]), bins, put(w[order])))
+        np.testing.assert_array_equal(again, got)
+    # counts stay exact, and non-finite weights keep the float path
+    ones = _xp._fixed_point_bincount(np, idx, bins, np.ones(n))
+    np.testing.assert_array_equal(ones, np.bincount(idx, minlength=bins))
+    w[3] = np.inf
+    assert np.isinf(_xp._fixed_point_bincount(np, idx, bins, w)[idx[3]])

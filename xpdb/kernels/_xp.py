@@ -91,8 +91,34 @@ def bincount(xp: Any, idx: Any, minlength: int, weights: Any = None) -> Any:
     """
     if idx.shape[0] == 0:
         return xp.zeros(minlength, dtype=np.int64 if weights is None else np.float64)
+    if weights is not None and not is_numpy(xp):
+        return _fixed_point_bincount(xp, idx, minlength, weights)
     out = xp.bincount(idx, weights=weights, minlength=minlength)
     return out.astype(np.int64, copy=False) if weights is None else out
+
+
+def _fixed_point_bincount(xp: Any, idx: Any, minlength: int, weights: Any) -> Any:
+    """Weighted bincount that gives the same bits whatever the order of the additions.
+
+    A GPU adds float weights with atomics in no fixed order, so sums differ in their last
+    bits from run to run and a tree's near-tied splits can flip between two fits of the same
+    data. Here the weights are scaled by a power of two so that every partial sum fits in
+    63 bits, rounded to integers and added exactly (integer addition is associative; as
+    uint64, which CuPy's scatter-add takes, with two's-complement wrap-around); the
+    rounding error is at most ``sum(|w|) * 2**-62`` per value. Non-finite weights keep the
+    float path.
+    """
+    import math
+
+    w = xp.asarray(weights, dtype=np.float64)
+    total = float(xp.abs(w).sum())
+    if not math.isfinite(total) or total == 0.0 or total < 1e-280:
+        return xp.bincount(idx, weights=w, minlength=minlength)
+    shift = 62 - math.frexp(total)[1]  # total < 2**(62 - shift): no partial sum overflows
+    q = xp.rint(w * math.ldexp(1.0, shift)).astype(np.int64).view(np.uint64)
+    acc = xp.zeros(minlength, dtype=np.uint64)
+    xp.add.at(acc, idx, q)
+    return acc.view(np.int64).astype(np.float64) * math.ldexp(1.0, -shift)
 
 
 def stable_argsort(xp: Any, key: Any) -> Any:
