@@ -187,6 +187,8 @@ def from_arrow(t: pa.DataType) -> DataType:
     """
     if pa.types.is_dictionary(t):
         return from_arrow(t.value_type)
+    if isinstance(t, pa.ExtensionType) and t.extension_name.startswith(("geoarrow.", "ogc.")):
+        return geometry
     if pa.types.is_boolean(t):
         return bool_
     if pa.types.is_integer(t) or pa.types.is_floating(t):

@@ -233,3 +233,33 @@ def test_in_memory_databases_do_not_need_deltalake():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[(42,)]"
+
+
+def test_geometry_columns_are_stored(tmp_path, device):
+    shapely = pytest.importorskip("shapely")  # WKT parsing and printing
+    path = tmp_path / "db"
+    wkts = ["POLYGON ((0 0, 4 0, 4 4, 0 4, 0 0), (1 1, 2 1, 2 2, 1 2, 1 1))",
+            "POLYGON ((4 0, 8 0, 8 4, 4 4, 4 0))"]
+    with xpdb.connect(path, device=device) as db:
+        db.register("src", pa.table({"id": [1, 2], "wkt": wkts}))
+        db.sql("CREATE TABLE zones AS SELECT id, ST_GeomFromText(wkt) AS geom FROM src")
+        db.sql("CREATE TABLE pts (k INTEGER, x DOUBLE, y DOUBLE)")
+        db.sql("INSERT INTO pts VALUES (1, 3, 3), (2, 1.5, 1.5), (3, 5, 1), (4, 9, 9)")
+        db.sql("CREATE TABLE pg AS SELECT k, ST_Point(x, y) AS p FROM pts")
+        db.sql("INSERT INTO zones SELECT 3, ST_GeomFromText('POLYGON ((8 0, 9 0, 9 1, 8 0))')")
+    db = xpdb.connect(path, device=device)  # reopened: read back from storage
+    assert db.sql("DESCRIBE zones").fetchall() == [("id", "BIGINT"), ("geom", "GEOMETRY")]
+    got = db.sql("SELECT id, ST_AsText(geom) FROM zones ORDER BY id").fetchall()
+    want = wkts + ["POLYGON ((8 0, 9 0, 9 1, 8 0))"]
+    assert [shapely.equals(shapely.from_wkt(g), shapely.from_wkt(w))
+            for (_, g), w in zip(got, want, strict=True)] == [True] * 3
+    pairs = db.sql("SELECT p.k, z.id FROM pg p JOIN zones z ON ST_Contains(z.geom, p.p) "
+                   "ORDER BY 1").fetchall()
+    polys = shapely.from_wkt(want)
+    pts = {1: (3, 3), 2: (1.5, 1.5), 3: (5, 1), 4: (9, 9)}
+    expected = sorted((k, i + 1) for k, xy in pts.items() for i, g in enumerate(polys)
+                      if shapely.contains(g, shapely.Point(*xy)))
+    assert pairs == expected  # (2, 1.5, 1.5) is in the hole
+    with pytest.raises(XpdbError):  # a point is no polygon: the column keeps its type
+        db.sql("INSERT INTO zones SELECT 9, ST_Point(0, 0)")
+    assert db.sql("SELECT count(*) FROM zones").fetchall() == [(3,)]

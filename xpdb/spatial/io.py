@@ -198,6 +198,21 @@ _LEVEL_NAMES = {
 }
 
 
+def geoarrow_type(geom_type: str, metadata: str = "{}") -> GeoArrowType:
+    """The GeoArrow extension type (separated coordinates, 32-bit offsets) of a geometry
+    type, as :func:`to_arrow` makes it (the storage layer rebuilds stored types with it).
+
+    Examples
+    --------
+    >>> geoarrow_type("polygon").storage_type
+    ListType(list<rings: list<vertices: struct<x: double not null, y: double not null> not null> not null>)
+    """
+    typ: pa.DataType = pa.struct(list(_COORD))
+    for name in reversed(_LEVEL_NAMES.get(geom_type, [])):
+        typ = pa.list_(pa.field(name, typ, nullable=False))
+    return GeoArrowType(geom_type, typ, metadata)
+
+
 def to_arrow(geoms: GeometryArray, crs: Any = None) -> pa.ExtensionArray:
     """A GeoArrow extension array (``geoarrow.<type>``, separated coordinates) on the host.
 

@@ -297,7 +297,7 @@ class Database:
             store.overwrite(name, data)
         else:
             keys, shards = layout or ((), 1)
-            store.create_table(name, _logical_schema(tb), shard_key=keys or None,
+            store.create_table(name, data.schema, shard_key=keys or None,
                                shards=shards, data=data if data.num_rows else None,
                                replace=old is not None)
         if old is not None:
@@ -691,11 +691,6 @@ def _layout(tree: exp.Create) -> tuple[tuple[str, ...], int] | None:
     if shards < 1 or shards > 4096:
         raise BindError(f"shards must be between 1 and 4096, got {shards}")
     return keys, shards
-
-
-def _logical_schema(table: Table) -> pa.Schema:
-    """The exact arrow schema a table is stored with."""
-    return pa.schema([(n, c.dtype.to_arrow()) for n, c in table.items()])
 
 
 def _status(count: int, device: Any) -> Result:

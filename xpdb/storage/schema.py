@@ -11,6 +11,8 @@ bool, int8..int64, float32/64        the same                    the same
 string, large_string, string_view,   string                      string
 dictionary<int*, string>
 date32                               date                        date
+geoarrow.<type> (xpdb geometry)      its storage: nested arrays  arrays of (x, y) structs
+                                     of (x, y) structs
 decimal128(p, s)                     decimal(p, s)               decimal(p, s)
 uint8, uint16, uint32                int16, int32, int64         the same numbers
 uint64                               decimal(20, 0)              the same numbers
@@ -48,6 +50,11 @@ _WIDEN = {pa.uint8(): pa.int16(), pa.uint16(): pa.int32(), pa.uint32(): pa.int64
           pa.uint64(): pa.decimal128(20, 0)}
 
 
+def _is_geoarrow(t: pa.DataType) -> bool:
+    return isinstance(t, pa.ExtensionType) and t.extension_name.startswith("geoarrow.") \
+        and hasattr(t, "geom_type")
+
+
 def _is_stringish(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
 
@@ -62,6 +69,15 @@ def type_to_json(t: pa.DataType) -> dict[str, Any]:
     >>> type_from_json(type_to_json(pa.decimal128(10, 2)))
     Decimal128Type(decimal128(10, 2))
     """
+    if _is_geoarrow(t):  # (extension types are not hashable: before the dict lookups)
+        from ..spatial.io import geoarrow_type
+
+        if t.storage_type != geoarrow_type(t.geom_type).storage_type:
+            msg = (f"geometry type {t} cannot be stored (only GeoArrow with separated x/y "
+                   "coordinates and 32-bit offsets is); write it through xpdb's geometry "
+                   "columns")
+            raise XTypeError(msg)
+        return {"id": "geoarrow", "geom_type": t.geom_type, "metadata": t.metadata}
     if t in _SIMPLE_IDS:
         return {"id": _SIMPLE_IDS[t]}
     if pa.types.is_timestamp(t):
@@ -97,6 +113,10 @@ def type_from_json(d: dict[str, Any]) -> pa.DataType:
         if kind == "dictionary":
             return pa.dictionary(type_from_json(d["index"]), type_from_json(d["value"]),
                                  bool(d.get("ordered", False)))
+        if kind == "geoarrow":
+            from ..spatial.io import geoarrow_type
+
+            return geoarrow_type(str(d["geom_type"]), str(d.get("metadata", "{}")))
     except (KeyError, TypeError, ValueError, pa.ArrowException) as e:
         msg = f"catalog holds a malformed type {d!r}: {e}; the catalog file is damaged"
         raise StorageError(msg) from e
@@ -125,6 +145,8 @@ def storage_type(t: pa.DataType) -> pa.DataType:
     (DataType(int64), TimestampType(timestamp[us, tz=UTC]))
     """
     type_to_json(t)  # rejects what cannot be stored
+    if _is_geoarrow(t):  # nested lists of (x, y) structs: Delta arrays of structs
+        return t.storage_type
     if t in _WIDEN:
         return _WIDEN[t]
     if pa.types.is_dictionary(t) or _is_stringish(t):
@@ -144,6 +166,15 @@ def storage_schema(schema: pa.Schema) -> pa.Schema:
 def _cast(arr: pa.ChunkedArray, to: pa.DataType, what: str) -> pa.ChunkedArray:
     if arr.type == to:
         return arr
+    if isinstance(arr.type, pa.ExtensionType) and arr.type.storage_type == to:
+        return pa.chunked_array([c.storage for c in arr.chunks], to)  # to storage
+    if isinstance(to, pa.ExtensionType) and arr.type == to.storage_type:
+        return pa.chunked_array([pa.ExtensionArray.from_storage(to, c) for c in arr.chunks], to)
+    if _is_geoarrow(to) and _is_geoarrow(arr.type) and to.geom_type != arr.type.geom_type:
+        msg = (f"{what}: the column holds {to.geom_type} geometries, the rows given are "
+               f"{arr.type.geom_type}s; a stored geometry column keeps one geometry type "
+               "(store other types in another column or table)")
+        raise CastError(msg)
     try:
         if pa.types.is_timestamp(arr.type) and pa.types.is_integer(to):
             return arr.cast(pa.timestamp(arr.type.unit)).cast(to)
@@ -151,7 +182,7 @@ def _cast(arr: pa.ChunkedArray, to: pa.DataType, what: str) -> pa.ChunkedArray:
             enc = arr.cast(to.value_type).dictionary_encode()
             return enc.cast(to) if enc.type != to else enc
         return arr.cast(to)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as e:
         msg = f"{what}: cannot convert {arr.type} to {to} exactly ({e})"
         raise CastError(msg) from e
 
