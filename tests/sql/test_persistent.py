@@ -250,7 +250,7 @@ def test_geometry_columns_are_stored(tmp_path, device):
     db = xpdb.connect(path, device=device)  # reopened: read back from storage
     assert db.sql("DESCRIBE zones").fetchall() == [("id", "BIGINT"), ("geom", "GEOMETRY")]
     got = db.sql("SELECT id, ST_AsText(geom) FROM zones ORDER BY id").fetchall()
-    want = wkts + ["POLYGON ((8 0, 9 0, 9 1, 8 0))"]
+    want = [*wkts, "POLYGON ((8 0, 9 0, 9 1, 8 0))"]
     assert [shapely.equals(shapely.from_wkt(g), shapely.from_wkt(w))
             for (_, g), w in zip(got, want, strict=True)] == [True] * 3
     pairs = db.sql("SELECT p.k, z.id FROM pg p JOIN zones z ON ST_Contains(z.geom, p.p) "

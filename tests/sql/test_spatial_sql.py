@@ -344,3 +344,18 @@ def test_nulls_and_empties(device):
     assert con.sql("SELECT count(*), count(ST_GeomFromText(w)) FROM nul").fetchall() == [(2, 0)]
     assert con.sql("SELECT count(*) FROM w JOIN nul ON ST_Contains(w.w, nul.w)").fetchall() \
         == [(0,)]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT g FROM z ORDER BY g",
+    "SELECT g, count(*) FROM z GROUP BY g",
+    "SELECT DISTINCT g FROM z",
+    "SELECT g FROM z UNION SELECT g FROM z",
+])
+def test_geometry_is_no_key(device, sql):
+    db = xpdb.connect(device=device)
+    db.sql("CREATE TABLE z AS SELECT 1 AS a, ST_Point(1.0, 2.0) AS g "
+           "UNION ALL SELECT 2, ST_Point(0.0, 0.0)")
+    with pytest.raises(xpdb.errors.TypeError, match="geometry column: geometries have no order"):
+        db.sql(sql)
+    assert db.sql("SELECT a FROM z ORDER BY a").fetchall() == [(1,), (2,)]

@@ -38,6 +38,16 @@ class Codes:
     n: int  # ids lie in [0, n)
 
 
+def _reject_geometry(col: Column, what: str) -> None:
+    """Geometry columns hold ids into their geometry array: they have no order and equal
+    shapes may have other ids, so they cannot be keys."""
+    if col.dtype.kind == "geometry":
+        raise XTypeError(
+            f"cannot {what} a geometry column: geometries have no order, and equality of "
+            "shapes is ST_Equals, not a key; use a key column, or ST_AsText(geom) / "
+            "ST_X/ST_Y for a value to sort or group by")
+
+
 def order_codes(col: Column, descending: bool = False, nulls_last: bool = True) -> Codes:
     """Codes of one column whose ascending order is the requested sort order.
 
@@ -49,6 +59,7 @@ def order_codes(col: Column, descending: bool = False, nulls_last: bool = True) 
     nulls_last : bool
         Nulls after (True) or before (False) every value.
     """
+    _reject_geometry(col, "sort, group or join by")
     xp = col.xp
     dt = col.dtype
     n_rows = len(col)

@@ -53,7 +53,7 @@ from ..shards import ShardedTable, as_shards, map_shards
 from ..table import Table, concat_tables
 from . import _xp
 from .exchange import unify_shard_dictionaries
-from .keys import group_first_row, order_codes
+from .keys import _reject_geometry, group_first_row, order_codes
 
 _I64_MIN = -(1 << 63)
 _I64_MAX = (1 << 63) - 1
@@ -159,6 +159,7 @@ def _key_parts(table: Table, by: Sequence[str] | str, descending: Any, nulls_las
     last = _flags(nulls_last, len(cols), "nulls_last")
     parts = []
     for col, d, nl in zip(cols, desc, last, strict=True):
+        _reject_geometry(col, "sort or deduplicate by")
         k, lo, hi = _value_key(col, d)
         part = _place_nulls(col, k, lo, hi, nl)
         if part is None:  # values fill int64 up to the nulls' side: use ranks instead
