@@ -341,3 +341,18 @@ def test_ridge_alpha_zero_collinear_is_least_squares(device, rng):
     ours = lm.Ridge(alpha=0.0).fit(on_device(X, device), on_device(y, device))
     ref = lm.LinearRegression().fit(X, y)
     np.testing.assert_allclose(to_host(ours.coef_), ref.coef_, atol=1e-8)
+
+
+def test_blocked_gram_equals_the_plain_product(device):
+    """The GPU's batched Gram product (forced here with a small block) equals A.T @ B."""
+    from xpdb.device import get_device
+    from xpdb.ml.linear_model import _gram
+
+    dev = get_device(device)
+    rng = np.random.default_rng(2)
+    A = rng.normal(size=(1000, 7))
+    for B in (None, rng.normal(size=1000), rng.normal(size=(1000, 3))):
+        want = A.T @ (A if B is None else B)
+        for block in (64, 100, 333):  # with and without leftover rows
+            got = _gram(dev.xp, dev.asarray(A), None if B is None else dev.asarray(B), block)
+            np.testing.assert_allclose(dev.to_host(got), want, rtol=1e-12, atol=1e-10)

@@ -48,6 +48,33 @@ __all__ = [
 
 
 # -- shared pieces --------------------------------------------------------------------------
+_GRAM_BLOCK = 1 << 16  # rows per block of a batched Gram product on the GPU
+
+
+def _gram(xp: Any, A: Any, B: Any = None, block: int | None = None) -> Any:
+    """``A.T @ B`` (``B`` defaults to ``A``; 1-d ``B`` gives a vector) for tall ``A``.
+
+    On a GPU the rows are cut into blocks and their products run as one batched GEMM, then
+    summed: cuBLAS gives a single product with a 5M-long inner dimension and a 50 x 50
+    result little parallelism. NumPy (BLAS threads) takes the plain product unless
+    ``block`` asks for the blocked one (tests).
+    """
+    B = A if B is None else B
+    n = A.shape[0]
+    block = block or (None if get_xp(A) is np else _GRAM_BLOCK)
+    if block is None or n < 2 * block or A.shape[1] > 1024:
+        return A.T @ B
+    k = n // block
+    m = k * block
+    Ab = A[:m].reshape(k, block, A.shape[1]).transpose(0, 2, 1)
+    vec = B.ndim == 1
+    Bb = B[:m].reshape(k, block, 1 if vec else B.shape[1])
+    out = xp.matmul(Ab, Bb).sum(axis=0)
+    if m < n:
+        out = out + A[m:].T @ (B[m:, None] if vec else B[m:])
+    return out[:, 0] if vec else out
+
+
 def _center(xp: Any, X: Any, y: Any, fit_intercept: bool,
             w: Any = None) -> tuple[Any, Any, Any, Any]:
     """Centered copies of X and y (when fitting an intercept) and their (weighted) means;
@@ -149,8 +176,8 @@ class LinearRegression(_LinearRegressor):
         y = _regression_targets(y, dev, X.shape[0], X.dtype)
         w = as_weights(sample_weight, X.shape[0], dev, X.dtype)
         Xc, yc, x_mean, y_mean = _center(xp, X, y, self.fit_intercept, w)
-        gram = Xc.T @ Xc
-        coef = xp.linalg.lstsq(gram, Xc.T @ yc, rcond=None)[0]
+        gram = _gram(xp, Xc)
+        coef = xp.linalg.lstsq(gram, _gram(xp, Xc, yc), rcond=None)[0]
         self._finish(xp, coef, x_mean, y_mean)
         return self
 
@@ -193,9 +220,9 @@ class Ridge(_LinearRegressor):
         y = _regression_targets(y, dev, X.shape[0], X.dtype)
         w = as_weights(sample_weight, X.shape[0], dev, X.dtype)
         Xc, yc, x_mean, y_mean = _center(xp, X, y, self.fit_intercept, w)
-        gram = Xc.T @ Xc
+        gram = _gram(xp, Xc)
         gram[xp.diag_indices_from(gram)] += float(self.alpha)
-        rhs = Xc.T @ yc
+        rhs = _gram(xp, Xc, yc)
         coef = None
         if float(self.alpha) > 0:  # positive definite: Cholesky
             try:
@@ -328,8 +355,8 @@ class ElasticNet(_LinearRegressor):
         y = y.astype(X.dtype, copy=False)
         Xc, yc, x_mean, y_mean = _center(xp, X, y, self.fit_intercept)
         n = X.shape[0]
-        gram = dev.to_host(Xc.T @ Xc).astype(np.float64)
-        q = dev.to_host(Xc.T @ yc).astype(np.float64)
+        gram = dev.to_host(_gram(xp, Xc)).astype(np.float64)
+        q = dev.to_host(_gram(xp, Xc, yc)).astype(np.float64)
         y_norm2 = float(yc @ yc)
         log = IterationLog(type(self).__name__, self.max_iter, self.time_budget, self.verbose)
         alpha = float(self.alpha) * n
