@@ -52,35 +52,26 @@ def scatter_max(xp: Any, out: Any, idx: Any, values: Any) -> Any:
     return out
 
 
-_SIGN = np.uint64(1 << 63)
-
-
-def _float_keys(xp: Any, a: Any) -> Any:
-    """The order-preserving uint64 image of float values (NaN excluded by the caller):
-    negative floats have their bits flipped, others their sign bit set."""
-    bits = a.astype(np.float64).view(np.uint64)
-    return xp.where((bits & _SIGN) != 0, ~bits, bits | _SIGN)
-
-
 def _float_extreme_at(xp: Any, which: str, out: Any, idx: Any, values: Any) -> Any:
-    # CuPy's minimum.at/maximum.at on float64 go through float32 atomics and lose
-    # precision (measured on the H200: bounding boxes off by 4e-8 relative). Scatter the
-    # exact uint64 image with integer atomics instead (CuPy's scatter min/max take uint64,
-    # not int64), and NaN through a flag.
-    values = xp.asarray(values)
+    # CuPy's minimum.at/maximum.at on float64 go through float32 atomics and lose precision
+    # (measured on the H200: bounding boxes off by 4e-8 relative). The dense group kernels
+    # (xpdb.kernels.dense_agg, exact: int64 images of the floats) do the scatter instead;
+    # NaN is handled apart, as NumPy's ufunc.at (a NaN in the group wins).
+    from . import dense_agg
+
+    values = xp.asarray(values, dtype=np.float64)
     if values.ndim == 0:
         values = xp.full(idx.shape, values, dtype=np.float64)
-    ident = np.uint64(np.iinfo(np.uint64).max if which == "min" else 0)
+    values = xp.ascontiguousarray(values)
+    ids = xp.ascontiguousarray(idx).astype(np.int64, copy=False)
+    n = int(out.shape[0])
     v_nan = xp.isnan(values)
-    o_nan = xp.isnan(out)
-    keys = xp.where(v_nan, ident, _float_keys(xp, values))
-    acc = xp.where(o_nan, ident, _float_keys(xp, out))
-    (xp.minimum if which == "min" else xp.maximum).at(acc, idx, keys)
-    flag = xp.zeros(out.shape[0], dtype=np.int32)
-    xp.maximum.at(flag, idx, v_nan.astype(np.int32))
-    bits = xp.where((acc & _SIGN) != 0, acc ^ _SIGN, ~acc)
-    res = bits.view(np.float64)
-    out[...] = xp.where(o_nan | (flag > 0), np.nan, res).astype(out.dtype)
+    group = dense_agg.group_min if which == "min" else dense_agg.group_max
+    ext, counts = group(xp, ids, n, values, ~v_nan)
+    nan_rows = dense_agg.group_count(xp, ids, n, v_nan)
+    pick = xp.minimum if which == "min" else xp.maximum
+    res = xp.where(counts > 0, pick(out.astype(np.float64), ext), out)
+    out[...] = xp.where(xp.isnan(out) | (nan_rows > 0), np.nan, res).astype(out.dtype)
     return out
 
 
@@ -103,22 +94,23 @@ def _fixed_point_bincount(xp: Any, idx: Any, minlength: int, weights: Any) -> An
     A GPU adds float weights with atomics in no fixed order, so sums differ in their last
     bits from run to run and a tree's near-tied splits can flip between two fits of the same
     data. Here the weights are scaled by a power of two so that every partial sum fits in
-    63 bits, rounded to integers and added exactly (integer addition is associative; as
-    uint64, which CuPy's scatter-add takes, with two's-complement wrap-around); the
-    rounding error is at most ``sum(|w|) * 2**-62`` per value. Non-finite weights keep the
-    float path.
+    63 bits, rounded to integers and summed exactly by the dense group kernels (integer
+    addition is associative); the rounding error is at most ``sum(|w|) * 2**-62`` per value.
+    Non-finite weights keep the float path.
     """
     import math
+
+    from . import dense_agg
 
     w = xp.asarray(weights, dtype=np.float64)
     total = float(xp.abs(w).sum())
     if not math.isfinite(total) or total == 0.0 or total < 1e-280:
         return xp.bincount(idx, weights=w, minlength=minlength)
     shift = 62 - math.frexp(total)[1]  # total < 2**(62 - shift): no partial sum overflows
-    q = xp.rint(w * math.ldexp(1.0, shift)).astype(np.int64).view(np.uint64)
-    acc = xp.zeros(minlength, dtype=np.uint64)
-    xp.add.at(acc, idx, q)
-    return acc.view(np.int64).astype(np.float64) * math.ldexp(1.0, -shift)
+    q = xp.ascontiguousarray(xp.rint(w * math.ldexp(1.0, shift)).astype(np.int64))
+    ids = xp.ascontiguousarray(idx).astype(np.int64, copy=False)
+    acc = dense_agg.group_sum(xp, ids, minlength, q)
+    return acc.astype(np.float64) * math.ldexp(1.0, -shift)
 
 
 def stable_argsort(xp: Any, key: Any) -> Any:
