@@ -447,3 +447,13 @@ def test_dictionary_results_are_reused_across_calls(device) -> None:
     assert ks.substring(col, 1, 3).to_pylist() == ["+31", "+13", None, "+31", "+29"]
     assert ks.like(col, "%5%").to_pylist() == [True, False, None, True, False]
     assert ks.like(col, "%1%").to_pylist() == [True, True, None, True, True]
+
+
+def test_like_with_backslashes(device) -> None:
+    """Backslash is an ordinary character without ESCAPE (as DuckDB); pyarrow's fast paths
+    for '%suffix' / 'prefix%' patterns mishandle escaped backslashes, xpdb must not."""
+    col = Column.from_pylist(["\\", "a\\b", "x\\", "ab", None], device=device)
+    assert S.like(col, "%\\").to_pylist() == [True, False, True, False, None]
+    assert S.like(col, "a\\%").to_pylist() == [False, True, False, False, None]
+    assert S.like(col, "%\\%").to_pylist() == [True, True, True, False, None]
+    assert S.like(col, "A\\B", case_insensitive=True).to_pylist() == [False, True, False, False, None]

@@ -639,6 +639,17 @@ def like(
     [False, False, True, None]
     """
     arrow_pattern = _like_to_arrow(pattern, escape)
+    if "\\" in pattern:
+        # pyarrow 25/26 turns '%suffix' and 'prefix%' patterns into ends_with/starts_with
+        # without unescaping them (an escaped backslash at the end never matches): a regex
+        regex = _like_regex(pattern, escape)
+        return _map(
+            col,
+            lambda d: pc.match_substring_regex(d, regex, ignore_case=case_insensitive),
+            "like",
+            t.bool_,
+            key=("regex", regex, case_insensitive),
+        )
     return _map(
         col,
         lambda d: pc.match_like(d, arrow_pattern, ignore_case=case_insensitive),
@@ -646,6 +657,22 @@ def like(
         t.bool_,
         key=(arrow_pattern, case_insensitive),
     )
+
+
+def _like_regex(pattern: str, escape: str | None) -> str:
+    """A LIKE pattern as an anchored RE2 regex (``%`` any run, ``_`` one character; with
+    ``escape``, the character after it is literal)."""
+    out = ["^"]
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if escape is not None and c == escape and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append("(?s:.*)" if c == "%" else "(?s:.)" if c == "_" else re.escape(c))
+        i += 1
+    return "".join(out) + "$"
 
 
 def _regex(pattern: str | re.Pattern[str], flags: int) -> str:
