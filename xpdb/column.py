@@ -446,6 +446,10 @@ def concat_columns(columns: Sequence[Column]) -> Column:
             raise XTypeError(f"cannot concatenate columns of types {first.dtype} and {c.dtype}")
         if c.device is not first.device:
             raise XpdbError(f"cannot concatenate columns on {first.device} and {c.device}")
+    nonempty = [c for c in columns if len(c)]
+    if len(nonempty) == 1:  # appending to an empty table: no dictionary merge, no copy
+        return nonempty[0]
+    columns = nonempty or columns[:1]
     if first.dtype.is_string:
         columns = unify_dictionaries(columns)
     if first.dtype.kind == "geometry":
