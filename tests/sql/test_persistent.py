@@ -263,3 +263,17 @@ def test_geometry_columns_are_stored(tmp_path, device):
     with pytest.raises(XpdbError):  # a point is no polygon: the column keeps its type
         db.sql("INSERT INTO zones SELECT 9, ST_Point(0, 0)")
     assert db.sql("SELECT count(*) FROM zones").fetchall() == [(3,)]
+
+
+def test_stored_view_of_a_temporary_table_is_refused(tmp_path, device):
+    db = xpdb.connect(tmp_path / "db", device=device)
+    db.register("df", pa.table({"a": [1, 2]}))
+    with pytest.raises(BindError, match=r"reads temporary \(registered\) tables \['df'\]"):
+        db.sql("CREATE VIEW v AS SELECT a FROM df")
+    assert db.tables() == ["df"]
+    db.sql("CREATE TABLE kept AS SELECT * FROM df")
+    db.sql("CREATE VIEW v AS SELECT a FROM kept WHERE a > 1")
+    assert db.sql("SELECT * FROM v").fetchall() == [(2,)]
+    mem = xpdb.connect(device=device)  # in memory everything is temporary: views are fine
+    mem.register("df", pa.table({"a": [1, 2]}))
+    mem.sql("CREATE VIEW v AS SELECT a FROM df")

@@ -469,6 +469,12 @@ class Database:
             if query is None:
                 raise BindError("CREATE VIEW needs AS SELECT ...")
             self._query(query)  # bind now so a broken view is rejected
+            temp = sorted({tb.name for tb in query.find_all(exp.Table)} & self._temp)
+            if self._store is not None and temp:
+                msg = (f"view {name!r} reads temporary (registered) tables {temp}; a stored "
+                       "view outlives them. Store them first (CREATE TABLE name AS SELECT * "
+                       "FROM ...) or query them directly")
+                raise BindError(msg)
             self._apply({name: None}, {name: query})
             return _status(0, self.device)
         if kind != "TABLE":
