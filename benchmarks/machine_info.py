@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
+
+
+def basics() -> dict[str, Any]:
+    """Host, platform, Python, CPUs, memory and GPU: the head of every results.json."""
+    return {
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "gpu": gpu_name(),
+    }
 
 
 def cpu_model() -> str | None:

@@ -19,8 +19,6 @@ import argparse
 import gc
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -30,7 +28,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from machine_info import cpu_model, gpu_name
+from machine_info import basics
 
 from dbbench import datagen
 from dbbench.questions import QUESTIONS, Question, floor_ms
@@ -162,15 +160,7 @@ def _fmt_chk(chk: list[float]) -> str:
 
 # -- machine ----------------------------------------------------------------------------------
 def machine_info() -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "hostname": platform.node(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model(),
-        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "gpu": gpu_name(),
-    }
+    info: dict[str, Any] = basics()
     versions = {}
     for mod in ("numpy", "pandas", "pyarrow", "duckdb", "polars", "cupy", "xpdb"):
         try:

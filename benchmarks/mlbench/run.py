@@ -25,7 +25,6 @@ import gc
 import json
 import multiprocessing as mp
 import os
-import platform
 import signal
 import statistics
 import sys
@@ -39,7 +38,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from machine_info import cpu_model, gpu_name
+from machine_info import basics
 
 from mlbench.cases import CASES, CUML_SPEEDUP, PEERS, TARGET_SPEEDUP, Case, Data
 
@@ -305,15 +304,7 @@ def _probe_child(conn: Any, peers: list[str]) -> None:
 
 
 def machine_info(peers: list[str], isolate: str) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "hostname": platform.node(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model(),
-        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "gpu": gpu_name(),
-    }
+    info: dict[str, Any] = basics()
     if isolate == "fork":
         ctx = mp.get_context("fork")
         recv, send = ctx.Pipe(duplex=False)
