@@ -66,6 +66,23 @@ def to_host(a: Any) -> Any:
     return a
 
 
+def as_numpy(a: Any) -> np.ndarray:
+    """A NumPy array of a NumPy/CuPy array or a sequence."""
+    return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
+def put(device: str, a: Any) -> Any:
+    """``a`` as an array on ``device`` (also on the CPU, unlike :func:`on_device`)."""
+    from xpdb.device import get_device
+
+    return get_device(device).asarray(a)
+
+
+def is_on(device: str, a: Any) -> bool:
+    """Whether ``a`` is an array of ``device``'s library (CuPy on a GPU, NumPy on a CPU)."""
+    return type(a).__module__.startswith("cupy") == (device == "gpu")
+
+
 @pytest.fixture
 def data():
     """``data(task, device)`` -> (X, y) on the device (y on the same device)."""

@@ -12,22 +12,13 @@ from sklearn.metrics import adjusted_rand_score
 import xpdb
 import xpdb.ml.cluster as clmod
 import xpdb.ml.neighbors as nbmod
-from xpdb.device import get_device
 from xpdb.errors import NotSupportedError
 from xpdb.ml import DataError
 from xpdb.ml.cluster import DBSCAN, KMeans
 
-
-def _np(a):
-    return a.get() if hasattr(a, "get") else np.asarray(a)
-
-
-def _on(device, a):
-    return get_device(device).asarray(a)
-
-
-def _is_on(device, a):
-    return type(a).__module__.startswith("cupy") == (device == "gpu")
+from .conftest import as_numpy as _np
+from .conftest import is_on as _is_on
+from .conftest import put as _on
 
 
 @pytest.fixture(scope="module")

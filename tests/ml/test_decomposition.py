@@ -10,26 +10,19 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 import xpdb
-from xpdb.device import get_device
 from xpdb.errors import NotSupportedError
 from xpdb.ml import DataError
 from xpdb.ml.decomposition import PCA, TruncatedSVD
 from xpdb.ml.neighbors import KNeighborsClassifier
 
+from .conftest import as_numpy as _np
+from .conftest import is_on as _is_on
+from .conftest import put as _on
+
 FITTED = ("components_", "explained_variance_", "explained_variance_ratio_",
           "singular_values_", "mean_")
 
 
-def _np(a):
-    return a.get() if hasattr(a, "get") else np.asarray(a)
-
-
-def _on(device, a):
-    return get_device(device).asarray(a)
-
-
-def _is_on(device, a):
-    return type(a).__module__.startswith("cupy") == (device == "gpu")
 
 
 @pytest.fixture(scope="module")

@@ -18,17 +18,9 @@ from xpdb.errors import NotSupportedError
 from xpdb.ml import DataError, NotFittedError
 from xpdb.ml.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestNeighbors
 
-
-def _np(a):
-    return a.get() if hasattr(a, "get") else np.asarray(a)
-
-
-def _on(device, a):
-    return get_device(device).asarray(a)
-
-
-def _is_on(device, a):
-    return (type(a).__module__.startswith("cupy")) == (device == "gpu")
+from .conftest import as_numpy as _np
+from .conftest import is_on as _is_on
+from .conftest import put as _on
 
 
 @pytest.fixture(scope="module")
