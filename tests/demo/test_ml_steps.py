@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import os
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +19,8 @@ from xpdb.demo import steps as demo_steps
 from xpdb.demo.check import check_devices_agree, clean_pandas
 from xpdb.demo.taxi import write_trips
 from xpdb.testing import assert_tables_equal
+
+from .conftest import duck_after_etl
 
 ROWS = 30_000
 #: small enough that the training set is a sample (17 of the 48 training seconds)
@@ -37,10 +38,7 @@ def parquet(tmp_path_factory):
 @pytest.fixture(scope="module")
 def duck(parquet):
     """DuckDB after the demo's ETL and the same split statements."""
-    con = duckdb.connect()
-    con.execute(demo_steps.CREATE_TRIPS)
-    con.execute(demo_steps.copy_statement(parquet))
-    con.execute(demo_steps.CREATE_CLEAN)
+    con = duck_after_etl(parquet)
     for sql in ml_steps.SPLIT_SQL:
         con.execute(sql, [TRAIN_ROWS] if "?" in sql else None)
     yield con

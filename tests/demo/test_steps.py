@@ -12,6 +12,8 @@ from xpdb.demo import steps as demo_steps
 from xpdb.demo.taxi import write_trips
 from xpdb.testing import assert_tables_equal
 
+from .conftest import duck_after_etl
+
 ROWS = 20_000
 #: raw columns that together identify a generated trip (to align two tables by sorting)
 ROW_KEYS = ["pickup_at", "dropoff_at", "pickup_lon", "pickup_lat", "dropoff_lon",
@@ -28,10 +30,7 @@ def parquet(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def duck(parquet):
-    con = duckdb.connect()
-    con.execute(demo_steps.CREATE_TRIPS)
-    con.execute(demo_steps.copy_statement(parquet))
-    con.execute(demo_steps.CREATE_CLEAN)
+    con = duck_after_etl(parquet)
     yield con
     con.close()
 
