@@ -50,6 +50,7 @@ from sklearn.utils import check_random_state
 from ..device import device_of, get_device
 from ..errors import NotSupportedError
 from ..kernels._xp import scatter_min
+from . import _neighbor_kernels as _nk
 from ._data import (
     DataError,
     IterationLog,
@@ -530,6 +531,68 @@ class _Sweep:
             start = a
 
 
+def _number_clusters(xp: Any, root: Any, orig: Any, n: int) -> Any:
+    """Cluster label of each core point from its component root: clusters are numbered by
+    their first core row in the input order (``orig``: input row of each core point), as
+    scikit-learn's scan numbers them."""
+    nc = int(root.shape[0])
+    first = xp.full(nc, n, dtype=orig.dtype)
+    scatter_min(xp, first, root, orig)
+    roots = xp.nonzero(root == xp.arange(nc))[0]
+    rank = xp.empty(nc, dtype=np.int64)
+    rank[roots[xp.argsort(first[roots])]] = xp.arange(roots.shape[0])
+    return rank[root]
+
+
+def _dbscan_fused(xp: Any, P: Any, aux: Any, key: Any, ws: Any, thr: float, reach: float,
+                  cosine: bool, order: Any, min_samples: int) -> tuple[Any, Any]:
+    """DBSCAN's three phases with the fused GPU kernels (:mod:`._neighbor_kernels`): the
+    same sweep windows as the portable path, without storing any distance block.
+
+    Returns the core positions and the labels, both in sweep order.
+    """
+    n = int(P.shape[0])
+    rn = _nk.RadiusNeighbors(xp, P, aux, thr, cosine)
+    everyone = xp.arange(n, dtype=np.int64)
+
+    def windows(rows_key: Any, cols_key: Any) -> tuple[Any, Any]:
+        return (xp.searchsorted(cols_key, rows_key - reach, side="left").astype(np.int64),
+                xp.searchsorted(cols_key, rows_key + reach, side="right").astype(np.int64))
+
+    # 1. weighted neighbour counts -> core points
+    n_nbrs, wsum = rn.counts(everyone, everyone, *windows(key, key), w=ws)
+    core = (n_nbrs if ws is None else wsum) >= min_samples
+    core_pos = xp.nonzero(core)[0].astype(np.int64)
+    nc = int(core_pos.shape[0])
+    labels_sorted = xp.full(n, -1, dtype=np.int64)
+    if not nc:
+        return core_pos, labels_sorted
+    # 2. components of the core graph: from its edges when they fit, else by label
+    # propagation (each round hooks every root under its members' smallest neighbour root)
+    core_key = key[core_pos]
+    clo, chi = windows(core_key, core_key)
+    pairs = rn.edges(core_pos, core_pos, clo, chi, DBSCAN_EDGE_BYTES // 16)
+    if pairs is not None:
+        root = _components_from_edges(xp, nc, *pairs)
+    else:
+        root = xp.arange(nc, dtype=np.int64)
+        while True:
+            low = rn.min_label(core_pos, core_pos, clo, chi, root)
+            moving = low < root
+            if not bool(moving.any()):
+                break
+            scatter_min(xp, root, root[moving], low[moving])
+            root = _compress(xp, root)
+    core_labels = _number_clusters(xp, root, order[core_pos], n)
+    labels_sorted[core_pos] = core_labels
+    # 3. border points join the smallest neighbouring cluster; the rest is noise
+    other = xp.nonzero(~core)[0].astype(np.int64)
+    if other.shape[0]:
+        lab = rn.min_label(other, core_pos, *windows(key[other], core_key), core_labels)
+        labels_sorted[other] = xp.where(lab == np.iinfo(np.int64).max, -1, lab)
+    return core_pos, labels_sorted
+
+
 class DBSCAN(ClusterMixin, BaseEstimator):
     """Density-based clustering (scikit-learn's ``DBSCAN``) with bounded memory on ``xp``.
 
@@ -633,6 +696,11 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                                   None if aux is None else aux[b]) <= thr
 
         everyone = xp.arange(n)
+        if _nk.usable(xp, P, metric.name):
+            core_pos, labels_sorted = _dbscan_fused(
+                xp, P, aux, key, ws, thr, reach, metric.name == "cosine", order,
+                self.min_samples)
+            return self._finish(xp, Xa, order, core_pos, labels_sorted)
         # 1. weighted neighbour counts -> core points (positions in sweep order)
         counts = xp.zeros(n, dtype=np.float64)
         n_nbrs = xp.zeros(n, dtype=np.int64)
@@ -663,15 +731,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
             else:
                 root = self._components_by_blocks(xp, sweep, lambda r: near(core_pos,
                                                                             core_pos, r))
-            # number clusters by their first core row in the input order, as scikit-learn's
-            # scan does: the smallest original index of each component, ranked
-            orig = order[core_pos]
-            first = xp.full(nc, n, dtype=orig.dtype)
-            scatter_min(xp, first, root, orig)
-            roots = xp.nonzero(root == xp.arange(nc))[0]
-            rank = xp.empty(nc, dtype=np.int64)
-            rank[roots[xp.argsort(first[roots])]] = xp.arange(roots.shape[0])
-            core_labels = rank[root]
+            core_labels = _number_clusters(xp, root, order[core_pos], n)
             labels_sorted[core_pos] = core_labels
             # 3. border points join the smallest neighbouring cluster
             other = xp.nonzero(~core)[0]
@@ -682,7 +742,12 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 M = near(other, core_pos, r)
                 lab = xp.where(M, core_labels[None, r[2]:r[3]], big).min(axis=1)
                 labels_sorted[other[r[0]:r[1]]] = xp.where(lab == big, -1, lab)
-        labels = xp.empty(n, dtype=np.int64)
+        return self._finish(xp, Xa, order, core_pos, labels_sorted)
+
+    def _finish(self, xp: Any, Xa: Any, order: Any, core_pos: Any, labels_sorted: Any
+                ) -> DBSCAN:
+        """Fitted attributes from the labels in sweep order."""
+        labels = xp.empty(labels_sorted.shape[0], dtype=np.int64)
         labels[order] = labels_sorted
         core_idx = xp.sort(order[core_pos])
         self.labels_ = labels

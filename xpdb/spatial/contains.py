@@ -20,8 +20,10 @@ On the CPU (and as the portable GPU path) stage 2 expands each pair into its ban
 edges whose y-span holds the point, and reduces with ``bincount``. On the GPU two RawKernels
 replace it: ``xpdb_pip_points`` runs one thread per point through all three stages (grid
 cell, box test, crossing test) and returns each point's polygon count and first polygon;
-the pair path (with ``xpdb_pip_pairs``, one thread per pair) then runs only for the points
-in two or more polygons. Kernels and twins use the same arithmetic (no fused multiply-add),
+``xpdb_pip_emit`` then writes every point's pairs at the prefix sum of the counts, so the
+output needs no sort or compaction (only points in two or more polygons scan again); its
+twin assembles the same arrays from the single hits and the pair path (``xpdb_pip_pairs``,
+one thread per pair, on the GPU). Kernels and twins use the same arithmetic (no fused multiply-add),
 so they agree bit for bit; tests compare them.
 """
 
@@ -103,6 +105,17 @@ class PolygonEdges:
         self.band_offsets = xp.searchsorted(
             band[order], xp.arange(n_total + 1, dtype=np.int64)
         ).astype(np.int64)
+
+    def band_coords(self) -> Any:
+        """``(x0, y0, x1, y1)`` of each band entry's edge, one contiguous float64 row per
+        entry in band order (the GPU kernels' layout; built on first use)."""
+        if getattr(self, "_band_coords", None) is None:
+            xp = _xp_of(self.x0)
+            e = self.band_edges
+            self._band_coords = xp.ascontiguousarray(
+                xp.stack([self.x0[e], self.y0[e], self.x1[e], self.y1[e]], axis=1),
+                dtype=np.float64)
+        return self._band_coords
 
     def band_of(self, g: Any, y: Any) -> Any:
         """Band number (within row ``g``) of height ``y``: clip(floor((y - y0) / h))."""
@@ -238,6 +251,14 @@ def _by_points(
     off = xp.zeros(n + 1, dtype=np.int64)
     off[1:] = xp.cumsum(count)
     total = int(off[-1])
+    from ..device import device_of
+
+    dev = device_of(x)
+    if dev.is_gpu and index.n_items:
+        # pass 2 on the GPU: each point writes its own pairs (the twin below assembles the
+        # same arrays from the single hits and the pair path)
+        return _emit_gpu(xp, dev.index, x, y, index, edges, predicate, count, first, off,
+                         total)
     out_p = xp.empty(total, dtype=np.int64)
     out_g = xp.empty(total, dtype=np.int64)
     single = xp.nonzero(count == 1)[0]
@@ -340,10 +361,11 @@ def pair_test_xp(
 
 
 _PIP_SOURCE = r"""
+// bc: the band entries' edges, (x0, y0) and (x1, y1) as two double2 each, in band order:
+// one contiguous 32-byte read per edge, no indirection
 struct XpdbBands {
     const double* y0; const double* h; const long long* nb; const long long* start;
-    const long long* off; const long long* edges;
-    const double* ex0; const double* ey0; const double* ex1; const double* ey1;
+    const long long* off; const double2* bc;
 };
 
 // is (qx, qy) in polygon gg: crossing number over the edges of the point's band
@@ -359,8 +381,8 @@ __device__ __forceinline__ bool xpdb_pip_one(
     int odd = 0;
     int on = 0;
     for (long long j = B.off[band]; j < B.off[band + 1]; ++j) {
-        const long long e = B.edges[j];
-        const double ax = B.ex0[e], ay = B.ey0[e], bx = B.ex1[e], by = B.ey1[e];
+        const double2 a = B.bc[2 * j], b = B.bc[2 * j + 1];
+        const double ax = a.x, ay = a.y, bx = b.x, by = b.y;
         // no fused multiply-add: the same rounding as the NumPy twin
         const double cross = __dsub_rn(__dmul_rn(__dsub_rn(bx, ax), __dsub_rn(qy, ay)),
                                        __dmul_rn(__dsub_rn(by, ay), __dsub_rn(qx, ax)));
@@ -374,51 +396,94 @@ __device__ __forceinline__ bool xpdb_pip_one(
 extern "C" __global__ void xpdb_pip_pairs(
     const double* px, const double* py, const long long* g,
     const double* by0, const double* bh, const long long* nb, const long long* bstart,
-    const long long* boff, const long long* bedges,
-    const double* ex0, const double* ey0, const double* ex1, const double* ey1,
+    const long long* boff, const double2* bc,
     const int intersects, const long long n, bool* out)
 {
     long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (k >= n) return;
-    const XpdbBands B = {by0, bh, nb, bstart, boff, bedges, ex0, ey0, ex1, ey1};
+    const XpdbBands B = {by0, bh, nb, bstart, boff, bc};
     out[k] = xpdb_pip_one(px[k], py[k], g[k], B, intersects);
 }
 
+struct XpdbGrid {
+    double gx0, gy0, gx1, gy1, cw, ch; long long nx, ny;
+    const long long* cell_off; const long long* entry_item; const long long* item_ids;
+    const double* bx0; const double* bya; const double* bx1; const double* byb;
+};
+
+// the polygons holding (qx, qy), in ascending order: returns how many, and writes the
+// first `room` of them to hits (room 0: count only)
+__device__ __forceinline__ long long xpdb_pip_scan(
+    const double qx, const double qy, const XpdbGrid G, const XpdbBands B,
+    const int intersects, long long* hits, const long long room)
+{
+    long long c = 0;
+    if (!(qx >= G.gx0 && qx <= G.gx1 && qy >= G.gy0 && qy <= G.gy1)) return 0;
+    // the grid cell exactly as GridIndex computes it (floor, then clip)
+    double fx = floor(__ddiv_rn(__dsub_rn(qx, G.gx0), G.cw));
+    double fy = floor(__ddiv_rn(__dsub_rn(qy, G.gy0), G.ch));
+    long long ix = (long long)fmin(fmax(fx, 0.0), (double)(G.nx - 1));
+    long long iy = (long long)fmin(fmax(fy, 0.0), (double)(G.ny - 1));
+    const long long cell = iy * G.nx + ix;
+    for (long long e = G.cell_off[cell]; e < G.cell_off[cell + 1]; ++e) {
+        const long long it = G.entry_item[e];
+        if (qx < G.bx0[it] || qx > G.bx1[it] || qy < G.bya[it] || qy > G.byb[it]) continue;
+        const long long gg = G.item_ids[it];
+        if (xpdb_pip_one(qx, qy, gg, B, intersects)) {
+            // entries of a cell are in ascending item order, items in polygon order
+            if (c < room) hits[c] = gg;
+            ++c;
+        }
+    }
+    return c;
+}
+
+#define XPDB_GRID_PARAMS \
+    const double gx0, const double gy0, const double gx1, const double gy1, \
+    const double cw, const double ch, const long long nx, const long long ny, \
+    const long long* cell_off, const long long* entry_item, const long long* item_ids, \
+    const double* bx0, const double* bya, const double* bx1, const double* byb, \
+    const double* by0, const double* bh, const long long* nb, const long long* bstart, \
+    const long long* boff, const double2* bc
+#define XPDB_GRID_INIT \
+    const XpdbBands B = {by0, bh, nb, bstart, boff, bc}; \
+    const XpdbGrid G = {gx0, gy0, gx1, gy1, cw, ch, nx, ny, cell_off, entry_item, \
+                        item_ids, bx0, bya, bx1, byb};
+
+// pass 1: per point, how many polygons hold it and the first of them (-1: none)
 extern "C" __global__ void xpdb_pip_points(
-    const double* px, const double* py, const long long n,
-    const double gx0, const double gy0, const double gx1, const double gy1,
-    const double cw, const double ch, const long long nx, const long long ny,
-    const long long* cell_off, const long long* entry_item, const long long* item_ids,
-    const double* bx0, const double* bya, const double* bx1, const double* byb,
-    const double* by0, const double* bh, const long long* nb, const long long* bstart,
-    const long long* boff, const long long* bedges,
-    const double* ex0, const double* ey0, const double* ex1, const double* ey1,
+    const double* px, const double* py, const long long n, XPDB_GRID_PARAMS,
     const int intersects, long long* count, long long* first)
 {
     long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (k >= n) return;
-    const XpdbBands B = {by0, bh, nb, bstart, boff, bedges, ex0, ey0, ex1, ey1};
-    const double qx = px[k], qy = py[k];
-    long long c = 0, f = -1;
-    if (qx >= gx0 && qx <= gx1 && qy >= gy0 && qy <= gy1) {
-        // the grid cell exactly as GridIndex computes it (floor, then clip)
-        double fx = floor(__ddiv_rn(__dsub_rn(qx, gx0), cw));
-        double fy = floor(__ddiv_rn(__dsub_rn(qy, gy0), ch));
-        long long ix = (long long)fmin(fmax(fx, 0.0), (double)(nx - 1));
-        long long iy = (long long)fmin(fmax(fy, 0.0), (double)(ny - 1));
-        const long long cell = iy * nx + ix;
-        for (long long e = cell_off[cell]; e < cell_off[cell + 1]; ++e) {
-            const long long it = entry_item[e];
-            if (qx < bx0[it] || qx > bx1[it] || qy < bya[it] || qy > byb[it]) continue;
-            const long long gg = item_ids[it];
-            if (xpdb_pip_one(qx, qy, gg, B, intersects)) {
-                if (c == 0) f = gg;  // entries of a cell are in ascending item order
-                ++c;
-            }
-        }
-    }
-    count[k] = c;
+    XPDB_GRID_INIT
+    long long f = -1;
+    count[k] = xpdb_pip_scan(px[k], py[k], G, B, intersects, &f, 1);
     first[k] = f;
+}
+
+// pass 2: each point writes its pairs at its offset (the exclusive prefix sum of the
+// counts), so the pairs come out sorted by point, then polygon, with no sort or compaction;
+// only points in several polygons repeat the scan
+extern "C" __global__ void xpdb_pip_emit(
+    const double* px, const double* py, const long long n, XPDB_GRID_PARAMS,
+    const int intersects, const long long* count, const long long* first,
+    const long long* off, long long* out_p, long long* out_g)
+{
+    long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= n) return;
+    const long long c = count[k];
+    if (c == 0) return;
+    const long long o = off[k];
+    if (c == 1) {
+        out_p[o] = k;
+        out_g[o] = first[k];
+        return;
+    }
+    XPDB_GRID_INIT
+    xpdb_pip_scan(px[k], py[k], G, B, intersects, out_g + o, c);
+    for (long long j = 0; j < c; ++j) out_p[o + j] = k;
 }
 """
 
@@ -447,8 +512,7 @@ def _band_args(xp: Any, edges: PolygonEdges) -> tuple[Any, ...]:
     """The XpdbBands fields, in the kernels' argument order."""
     return (
         _f64(xp, edges.band_y0), _f64(xp, edges.band_h), _i64(xp, edges.n_bands),
-        _i64(xp, edges.band_start), _i64(xp, edges.band_offsets), _i64(xp, edges.band_edges),
-        _f64(xp, edges.x0), _f64(xp, edges.y0), _f64(xp, edges.x1), _f64(xp, edges.y1),
+        _i64(xp, edges.band_start), _i64(xp, edges.band_offsets), edges.band_coords(),
     )
 
 
@@ -462,6 +526,18 @@ def _i64(xp: Any, a: Any) -> Any:
 
 def _kernel(xp: Any, dev_id: int, name: str) -> Any:
     return cached_kernel((name, dev_id), lambda: xp.RawKernel(_PIP_SOURCE, name))
+
+
+def _grid_args(xp: Any, index: GridIndex, edges: PolygonEdges) -> tuple[Any, ...]:
+    """The XPDB_GRID_PARAMS of the per-point kernels, in order."""
+    return (
+        np.float64(index.x0), np.float64(index.y0), np.float64(index.x1),
+        np.float64(index.y1), np.float64(index.cw), np.float64(index.ch),
+        np.int64(index.nx), np.int64(index.ny),
+        _i64(xp, index.cell_offsets), _i64(xp, index.entry_item), _i64(xp, index.item_ids),
+        _f64(xp, index.xmin), _f64(xp, index.ymin), _f64(xp, index.xmax),
+        _f64(xp, index.ymax), *_band_args(xp, edges),
+    )
 
 
 def _point_hits_gpu(
@@ -479,14 +555,31 @@ def _point_hits_gpu(
     kern(
         (blocks,), (threads,),
         (
-            _f64(xp, x), _f64(xp, y), np.int64(n),
-            np.float64(index.x0), np.float64(index.y0), np.float64(index.x1),
-            np.float64(index.y1), np.float64(index.cw), np.float64(index.ch),
-            np.int64(index.nx), np.int64(index.ny),
-            _i64(xp, index.cell_offsets), _i64(xp, index.entry_item), _i64(xp, index.item_ids),
-            _f64(xp, index.xmin), _f64(xp, index.ymin), _f64(xp, index.xmax),
-            _f64(xp, index.ymax), *_band_args(xp, edges),
+            _f64(xp, x), _f64(xp, y), np.int64(n), *_grid_args(xp, index, edges),
             np.int32(predicate == "intersects"), count, first,
         ),
     )
     return count, first
+
+
+def _emit_gpu(
+    xp: Any, dev_id: int, x: Any, y: Any, index: GridIndex, edges: PolygonEdges,
+    predicate: str, count: Any, first: Any, off: Any, total: int,
+) -> tuple[Any, Any]:
+    """Pass 2 of the GPU path: every point writes its pairs at ``off[point]``."""
+    n = int(x.shape[0])
+    out_p = xp.empty(total, dtype=np.int64)
+    out_g = xp.empty(total, dtype=np.int64)
+    if total == 0:
+        return out_p, out_g
+    kern = _kernel(xp, dev_id, "xpdb_pip_emit")
+    threads = 256
+    blocks = (n + threads - 1) // threads
+    kern(
+        (blocks,), (threads,),
+        (
+            _f64(xp, x), _f64(xp, y), np.int64(n), *_grid_args(xp, index, edges),
+            np.int32(predicate == "intersects"), count, first, off, out_p, out_g,
+        ),
+    )
+    return out_p, out_g

@@ -5,12 +5,17 @@
   (:meth:`~xpdb.spatial.index.GridIndex.query_bounds`), then the exact test, vectorized over
   candidate pairs: two polygons intersect when an edge of one meets an edge of the other
   (closed segments: touching counts), or, failing that, when the first vertex of some ring of
-  one lies in the other (one inside the other, no edge crossing).
+  one lies in the other (one inside the other, no edge crossing);
+- polygons to polygons, ``contains`` / ``within``:
+  :func:`~xpdb.spatial.polygon_relate.polygons_contain` (boxes inside boxes, then an exact
+  test on vertices, edge pieces and orientations; see that module).
 
 Predicates follow shapely with the left geometry first: ``within(point, polygon)`` is
 ``contains(polygon, point)`` (boundary points excluded); ``intersects`` includes the
 boundary. Supported: point/polygon ``within`` and ``intersects``; polygon/point
-``contains`` and ``intersects``; polygon/polygon ``intersects``. A point never contains a
+``contains`` and ``intersects``; polygon/polygon ``intersects``, ``contains`` and
+``within`` (shapely's DE-9IM: a polygon contains itself and one sharing its boundary from
+the inside, not one filling a hole exactly). A point never contains a
 polygon nor a polygon lies within a point: those give no pairs (as shapely for polygons
 with area). Other combinations raise.
 """
@@ -26,6 +31,7 @@ from ..kernels._xp import bincount
 from .contains import PolygonEdges, pair_test, points_in_polygons
 from .geometry import POINT, GeometryArray, expand_ranges
 from .index import GridIndex, _chunks, sort_pairs
+from .polygon_relate import polygons_contain, polygons_within
 
 PREDICATES = ("intersects", "within", "contains")
 #: edge x edge entries per chunk of the polygon-polygon test
@@ -81,12 +87,16 @@ def sjoin(
             return _empty(xp)
         p, g = points_in_polygons(*_point_xy(right), left, predicate=predicate)
         return sort_pairs(xp, g, p)
-    if left.is_polygonal and right.is_polygonal and predicate == "intersects":
-        return polygons_intersect(left, right)
+    if left.is_polygonal and right.is_polygonal:
+        if predicate == "intersects":
+            return polygons_intersect(left, right)
+        if predicate == "contains":
+            return polygons_contain(left, right)
+        return polygons_within(left, right)
     msg = (
         f"sjoin({left.geom_type}, {right.geom_type}, predicate={predicate!r}) is not "
         "supported; supported: point/polygon 'within' and 'intersects', polygon/point "
-        "'contains' and 'intersects', polygon/polygon 'intersects'"
+        "'contains' and 'intersects', polygon/polygon 'intersects', 'contains' and 'within'"
     )
     raise XpdbError(msg)
 

@@ -13,7 +13,9 @@ Functions (semantics as shapely, planar; NULL in, NULL out):
 ``ST_GeomFromText(wkt)``               WKT text (needs shapely); one geometry type per column
 ``ST_GeomFromWKB(wkb)``                WKB as hex text or a blob constant (needs shapely)
 ``ST_AsText(g)``                       WKT text (needs shapely)
-``ST_Contains(a, b)``                  b in a's interior (the boundary is not inside)
+``ST_Contains(a, b)``                  no point of b outside a, some of b's interior in
+                                       a's interior (a point on a's boundary is not
+                                       inside; a polygon contains itself)
 ``ST_Within(a, b)``                    ``ST_Contains(b, a)``
 ``ST_Intersects(a, b)``                interior or boundary shared
 ``ST_Distance(a, b)``                  planar distance (point to point/line/polygon)
@@ -26,14 +28,16 @@ Functions (semantics as shapely, planar; NULL in, NULL out):
 ``haversine(lon1, lat1, lon2, lat2)``  great-circle distance in km (also ``ST_Haversine``)
 =====================================  ==================================================
 
-Predicates support point/polygon in either order and polygon/polygon ``ST_Intersects``;
-other combinations raise NotSupportedError naming them.
+Predicates support point/polygon in either order and polygon/polygon ``ST_Intersects``,
+``ST_Contains`` and ``ST_Within`` (:mod:`xpdb.spatial.polygon_relate`); other
+combinations raise NotSupportedError naming them.
 
 The spatial join (:func:`spatial_join`, called by the executor for a join without
 equality keys): an ON (or WHERE) term ``ST_Contains``/``ST_Within``/``ST_Intersects``
 between a geometry of one side and a geometry of the other runs as
 :func:`xpdb.spatial.points_in_polygons` (a grid index over the polygons) or
-:func:`xpdb.spatial.join.polygons_intersect`, never as a cross product; ``ST_DWithin(a, b,
+:func:`xpdb.spatial.join.polygons_intersect` or
+:func:`xpdb.spatial.polygon_relate.polygons_contain`, never as a cross product; ``ST_DWithin(a, b,
 d)`` with a constant ``d`` finds candidates as points in the other side's boxes grown by
 ``d``, then checks the exact distance. Outer joins add their unmatched rows as usual.
 EXPLAIN ANALYZE lists each spatial join below the plan.
@@ -218,9 +222,15 @@ def relate(predicate: str, a: Column, b: Column) -> Column:
         sel = xp.nonzero(valid)[0]
         if sel.shape[0]:
             out[sel] = _polygon_pairs_intersect(ga, gb, ia[sel], ib[sel])
+    elif ga.is_polygonal and gb.is_polygonal:
+        from ..spatial.polygon_relate import contains_pairs
+
+        sel = xp.nonzero(valid)[0]
+        if sel.shape[0]:
+            out[sel] = contains_pairs(ga, gb, ia[sel], ib[sel])
     else:
         msg = (f"ST_{predicate.capitalize()}({ga.geom_type}, {gb.geom_type}) is not supported "
-               "yet; supported: point/polygon in either order, ST_Intersects of polygons")
+               "yet; supported: point/polygon in either order, polygon/polygon")
         raise NotSupportedError(msg)
     return Column(t.bool_, out & valid, valid, None, a.device)
 
@@ -573,6 +583,12 @@ def _pairs(name: str, a: Column, b: Column, dist: Any) -> tuple[Any, Any, str] |
         la, lb = gcol.geometries(a), gcol.geometries(b)
         li, ri = polygons_intersect(la, lb)
         return li, ri, f"polygons_intersect ({len(la):,} x {len(lb):,} polygons, grid index)"
+    if ga.is_polygonal and gb.is_polygonal:
+        from ..spatial.polygon_relate import polygons_contain
+
+        la, lb = gcol.geometries(a), gcol.geometries(b)
+        li, ri = polygons_contain(la, lb)
+        return li, ri, f"polygons_contain ({len(la):,} x {len(lb):,} polygons, grid index)"
     return None
 
 

@@ -1,0 +1,75 @@
+"""Where the time of the points-to-zones join goes, phase by phase (GPU or CPU).
+
+    python benchmarks/spatialbench/profile_join.py --points 1e8 --polygons 1000,10000
+
+Prints one JSON line per zone count: the grid's shape and occupancy, and the median
+milliseconds of the index build, the edge bands, the per-point kernel and the whole
+``sjoin`` (the figure the benchmark reports). Points and zones as ``run.py`` makes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from benchmarks.spatialbench.run import sample_points, zone_map, zones_xpdb
+from xpdb.device import get_device
+from xpdb.spatial import points, sjoin
+from xpdb.spatial.contains import PolygonEdges, point_hits
+from xpdb.spatial.index import GridIndex
+
+
+def timed(fn, sync, repeats: int) -> float:
+    fn()
+    sync()
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        sync()
+        out.append((time.perf_counter() - t) * 1e3)
+    return round(statistics.median(out), 3)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--points", type=float, default=1e7)
+    ap.add_argument("--polygons", default="1000,10000")
+    ap.add_argument("--device", default="gpu")
+    ap.add_argument("--repeats", type=int, default=5)
+    a = ap.parse_args()
+    dev = get_device(a.device)
+    x, y = sample_points(int(a.points))
+    dx, dy = dev.asarray(x), dev.asarray(y)
+    del x, y
+    for m in (int(v) for v in a.polygons.split(",")):
+        zones = zones_xpdb(zone_map(m), dev)
+        index, edges = GridIndex(zones), PolygonEdges(zones)
+        cells = dev.xp.diff(index.cell_offsets)
+        rec = {
+            "polygons": m, "points": int(dx.shape[0]), "grid": f"{index.nx}x{index.ny}",
+            "entries": int(index.entry_item.shape[0]),
+            "mean_items_per_cell": float(cells.mean()), "max_items_per_cell": int(cells.max()),
+            "edges": int(edges.x0.shape[0]),
+            "index_ms": timed(lambda z=zones: GridIndex(z), dev.synchronize, a.repeats),
+            "edges_ms": timed(lambda z=zones: PolygonEdges(z), dev.synchronize, a.repeats),
+            "point_hits_ms": timed(
+                lambda i=index, e=edges: point_hits(dx, dy, i, e, "contains"),
+                dev.synchronize, a.repeats),
+            "sjoin_ms": timed(lambda z=zones: sjoin(points(dx, dy, device=dev), z, "within"),
+                              dev.synchronize, a.repeats),
+        }
+        count, _ = point_hits(dx, dy, index, edges, "contains")
+        rec["points_in_several"] = int((count > 1).sum())
+        rec["points_in_none"] = int((count == 0).sum())
+        print(json.dumps(rec), flush=True)
+
+
+if __name__ == "__main__":
+    main()
