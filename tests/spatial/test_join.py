@@ -155,7 +155,7 @@ def test_unsupported_combinations_raise(device):
     with pytest.raises(XpdbError, match="unknown predicate 'overlaps'"):
         sjoin(p, poly, "overlaps")
     with pytest.raises(XpdbError, match="not supported"):
-        sjoin(poly, poly, "contains")
+        sjoin(poly, lines, "contains")
     with pytest.raises(XpdbError, match="not supported"):
         sjoin(lines, poly)
     with pytest.raises(XpdbError, match="not supported"):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xpdb.spatial import boxes, from_shapely, sjoin
+from xpdb.errors import XpdbError
+from xpdb.spatial import boxes, from_shapely, points, sjoin
 from xpdb.spatial.polygon_relate import contains_pairs, polygons_contain, polygons_within
 
 from .conftest import as_pairs, needs_shapely, random_polygons, shapely, star_polygon_array
@@ -57,6 +58,8 @@ def _cases() -> tuple[list, list]:
         poly(TOUCHED, [[(0, 5), (3, 4), (3, 6)]]),           # 6 hole touching the shell
         shapely.from_wkt("POLYGON EMPTY"),                   # 7
         None,                                                # 8
+        mp([poly([(0, 0), (10, 0), (10, 10), (0, 10)], [[(2, 2), (2, 8), (8, 8), (8, 2)]]),
+            box(4, 4, 6, 6)]),                               # 9 an island in the hole
     ]
     right = [
         box(0, 0, 10, 10),                    # 0 equal to left 0
@@ -87,6 +90,10 @@ def _cases() -> tuple[list, list]:
         None,                                 # 25
         box(2, 0, 8, 4),                      # 26 both parts of left 2 plus the gap
         poly(TOUCHED, [[(0, 5), (3, 4), (3, 6)]]),  # 27 equal to left 6
+        box(4, 4, 6, 6),                      # 28 the island of left 9 (= right 4)
+        poly([(2, 2), (8, 2), (8, 8), (2, 8)], [[(4, 4), (6, 4), (6, 6), (4, 6)]]),  # 29 water
+        mp([box(0, 0, 2, 10), box(4, 4, 6, 6)]),    # 30 a strip of left 9 and its island
+        mp([box(0, 0, 2, 10), box(3, 3, 5, 5)]),    # 31 a strip and a box across the shore
     ]
     return left, right
 
@@ -103,9 +110,9 @@ def test_degenerate_cases_match_shapely(device, predicate):
     # the cases the brief names, as shapely has them
     pairs = set(got) if predicate == "contains" else {(j, i) for i, j in got}
     assert {(0, 0), (0, 1), (0, 9), (0, 21), (1, 8), (1, 10), (1, 11), (1, 23), (2, 12),
-            (4, 17), (5, 23), (6, 21), (6, 27), (3, 19)} <= pairs
+            (4, 17), (5, 23), (6, 21), (6, 27), (3, 19), (9, 28), (9, 30)} <= pairs
     assert not {(1, 4), (1, 5), (1, 6), (1, 7), (0, 2), (0, 16), (2, 13), (2, 14), (2, 26),
-                (4, 18), (6, 20), (0, 22), (7, 24)} & pairs
+                (4, 18), (6, 20), (0, 22), (7, 24), (9, 29), (9, 31), (9, 10)} & pairs
 
 
 @needs_shapely
@@ -238,8 +245,53 @@ def test_general_position_polygons_match_geopandas(device, rng):
     got = as_pairs(*polygons_contain(from_shapely(a, device), from_shapely(b, device)))
     want = _gpd_pairs(a, b, "contains")
     assert got == want and len(want) > 30
-    got = as_pairs(*polygons_within(from_shapely(b, device), from_shapely(a, device)))
-    assert got == _gpd_pairs(b, a, "within")
+    # multipolygons within polygons (mixed array types)
+    bm = _multi(b)
+    got = as_pairs(*polygons_within(from_shapely(bm, device), from_shapely(a, device)))
+    assert got == _gpd_pairs(bm, a, "within")
+
+
+@needs_shapely
+def test_shared_edges_at_float_coordinates(device, rng):
+    """Shared vertices and edges at arbitrary float coordinates are exact: each polygon
+    contains itself and the polygons cut from its own vertices, not the hole it has nor a
+    copy grown a little; holes and rings of either orientation."""
+    orient = shapely.geometry.polygon.orient
+    left, right = [], []
+    for k in range(30):
+        c, r = rng.uniform(0, 100, 2), rng.uniform(1, 10)
+        shell = shapely.buffer(shapely.Point(*c), r, quad_segs=int(rng.integers(2, 12)))
+        v = shapely.get_coordinates(shell)[:-1]
+        v = np.roll(v, -int(rng.integers(len(v))), axis=0)
+        cut = shapely.Polygon(v[: int(rng.integers(3, len(v)))])  # a chord across the disc
+        if k % 3 == 0:  # with a hole of float coordinates, and that hole as a polygon
+            hole = shapely.buffer(shapely.Point(*c), r / 3, quad_segs=3)
+            poly = shapely.Polygon(v, [shapely.get_coordinates(hole)])
+            right += [hole, shapely.Polygon(v, [shapely.get_coordinates(hole)[::-1]])]
+        else:
+            poly = shapely.Polygon(v)
+            right.append(cut)
+        poly = orient(poly, -1.0 if k % 2 else 1.0)
+        left.append(poly)
+        right += [orient(poly, 1.0), shapely.affinity.scale(poly, 1.001, 1.001)]
+    a, b = np.array(left, dtype=object), np.array(right, dtype=object)
+    got = as_pairs(*polygons_contain(from_shapely(a, device), from_shapely(b, device)))
+    want = _gpd_pairs(a, b, "contains")
+    assert got == want
+    assert len(want) >= 50  # itself twice (both orientations), and most cuts
+
+
+@needs_shapely
+def test_large_polygons(device):
+    """Polygons of thousands of edges against each other: each edge of B meets only the
+    edges of A in its own bands (linear work), also in tiny chunks."""
+    c = shapely.Point(50, 50)
+    polys = np.array([shapely.buffer(c, 45, quad_segs=600), shapely.buffer(c, 30, quad_segs=500),
+                      shapely.buffer(shapely.Point(80, 50), 30, quad_segs=400)], dtype=object)
+    g = from_shapely(polys, device)
+    want = _shapely_pairs(polys, polys, "contains")
+    assert as_pairs(*polygons_contain(g, g)) == want == [(0, 0), (0, 1), (1, 1), (2, 2)]
+    assert as_pairs(*polygons_contain(g, g, budget=500)) == want
 
 
 @needs_shapely
@@ -264,3 +316,12 @@ def test_device_matches_cpu_without_shapely(device, rng):
     assert len(as_pairs(*polygons_contain(a, b))) > 20
     assert as_pairs(*polygons_within(b.to(device), a.to(device))) == sorted(
         (j, i) for i, j in as_pairs(*polygons_contain(a, b)))
+
+
+def test_points_are_refused(device):
+    sq = boxes([0.0], [0.0], [1.0], [1.0], device=device)
+    pt = points([0.5], [0.5], device=device)
+    with pytest.raises(XpdbError, match="polygons_contain needs polygons.*got polygon and point"):
+        polygons_contain(sq, pt)
+    with pytest.raises(XpdbError, match="contains_pairs needs polygons"):
+        contains_pairs(pt, sq, pt.xp.zeros(1, dtype=np.int64), pt.xp.zeros(1, dtype=np.int64))
