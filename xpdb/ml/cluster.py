@@ -57,6 +57,8 @@ from ._data import (
     Twin,
     as_1d,
     check_is_fitted,
+    column_means,
+    column_vars,
     to_device,
     to_output,
     validate_data,
@@ -365,9 +367,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             raise DataError(f"KMeans: sample_weight has {w.shape[0]} entries for {n} rows")
         rng = check_random_state(self.random_state)
         # tolerance relative to the data's spread, as scikit-learn's _tolerance
-        tol = float(Xa.var(axis=0).mean()) * self.tol
+        mean = column_means(xp, Xa)
+        tol = float(column_vars(xp, Xa, mean).mean()) * self.tol
         # centering makes the matrix-product distances lose less to cancellation
-        mean = Xa.mean(axis=0)
         Xc = Xa - mean
         x_sq = _sq_norms(xp, Xc)
         if not isinstance(init, str):
@@ -672,12 +674,12 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                                                       name="sample_weight")
         if w is not None and w.shape[0] != n:
             raise DataError(f"DBSCAN: sample_weight has {w.shape[0]} entries for {n} rows")
-        Xc = Xa - Xa.mean(axis=0) if metric.name == "euclidean" else Xa
+        Xc = Xa - column_means(xp, Xa) if metric.name == "euclidean" else Xa
         P, aux = metric.prepare(xp, Xc)
         thr = metric.from_distance(float(self.eps))
         # sweep along the coordinate of widest spread; a coordinate differs by at most eps
         # (euclidean, manhattan), or sqrt(2 eps) between unit rows (cosine)
-        axis = int(xp.argmax(P.var(axis=0)))
+        axis = int(xp.argmax(column_vars(xp, P)))
         reach = (2 * float(self.eps)) ** 0.5 if metric.name == "cosine" else float(self.eps)
         order = xp.argsort(P[:, axis])
         P = P[order]

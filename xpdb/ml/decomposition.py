@@ -34,6 +34,8 @@ from ._data import (
     Twin,
     as_2d,
     check_is_fitted,
+    column_means,
+    column_vars,
     input_device,
     to_device,
     to_output,
@@ -193,7 +195,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                    "the randomized solver takes an int >= 1")
             raise DataError(msg)
         self._fit_svd_solver = solver
-        mean = Xa.mean(axis=0)
+        mean = column_means(xp, Xa)
         if solver == "covariance_eigh":
             # X.T @ X over the raw rows, centered afterwards: no centered copy of X
             C = Xa.T @ Xa
@@ -385,8 +387,8 @@ class TruncatedSVD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         # the randomized U carries the sketch's approximation error; X @ V does not
         Z = U * S[None, :] if self.algorithm == "arpack" else Xa @ Vt.T
         self.components_ = xp.ascontiguousarray(Vt)
-        self.explained_variance_ = Z.var(axis=0)
-        self.explained_variance_ratio_ = self.explained_variance_ / Xa.var(axis=0).sum()
+        self.explained_variance_ = column_vars(xp, Z)
+        self.explained_variance_ratio_ = self.explained_variance_ / column_vars(xp, Xa).sum()
         self.singular_values_ = S
         self._n_features_out = int(k)
         return to_output(Z, X)

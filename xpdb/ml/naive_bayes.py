@@ -12,6 +12,7 @@ from ._data import (
     DataError,
     Twin,
     as_weights,
+    column_vars,
     decode_labels,
     encode_labels,
     get_xp,
@@ -117,7 +118,7 @@ class GaussianNB(_BaseNB):
         xp = dev.xp
         onehot = self._indicator(X, y, dev, sample_weight)
         counts = self.class_count_
-        self.epsilon_ = float(self.var_smoothing) * float(X.var(axis=0).max())
+        self.epsilon_ = float(self.var_smoothing) * float(column_vars(xp, X).max())
         self.theta_ = (onehot.T @ X) / counts[:, None]
         # centered second moments: stable where the means are large
         resid = X - (onehot > 0).astype(X.dtype) @ self.theta_

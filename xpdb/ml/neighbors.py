@@ -35,6 +35,7 @@ from ._data import (
     DataError,
     Twin,
     check_is_fitted,
+    column_means,
     decode_labels,
     encode_labels,
     input_device,
@@ -242,7 +243,7 @@ class _NeighborsBase(BaseEstimator):
         self.n_samples_fit_ = int(Xa.shape[0])
         self.effective_metric_ = self._metric.name
         # center euclidean data: the matrix-product distances lose less to cancellation
-        self._shift = Xa.mean(axis=0) if self._metric.name == "euclidean" else None
+        self._shift = column_means(xp, Xa) if self._metric.name == "euclidean" else None
         Xc = Xa - self._shift if self._shift is not None else Xa
         self._fit_X, self._fit_aux = self._metric.prepare(xp, Xc)
         return self

@@ -20,6 +20,7 @@ from ._data import (
     Twin,
     as_1d,
     check_is_fitted,
+    column_sums,
     decode_labels,
     encode_labels,
     feature_names,
@@ -35,11 +36,11 @@ def _nan_stats(xp: Any, X: Any) -> tuple[Any, Any, Any]:
     """Per-column count, mean and (population) variance ignoring NaN, without warnings for
     all-NaN columns (their mean and variance are NaN)."""
     missing = xp.isnan(X)
-    count = (~missing).sum(axis=0)
+    count = column_sums(xp, ~missing)
     safe = xp.where(count > 0, count, 1)
-    mean = xp.where(missing, 0.0, X).sum(axis=0) / safe
+    mean = column_sums(xp, xp.where(missing, 0.0, X)) / safe
     dev = xp.where(missing, 0.0, X - mean)
-    var = (dev * dev).sum(axis=0) / safe
+    var = column_sums(xp, dev, square=True) / safe
     empty = count == 0
     return count, xp.where(empty, np.nan, mean), xp.where(empty, np.nan, var)
 
