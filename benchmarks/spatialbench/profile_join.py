@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from benchmarks.spatialbench.run import sample_points, zone_map, zones_xpdb
 from xpdb.device import get_device
 from xpdb.spatial import points, sjoin
-from xpdb.spatial.contains import PolygonEdges, point_hits
-from xpdb.spatial.index import GridIndex
+from xpdb.spatial.contains import CellStates, PolygonEdges, pip_index, point_hits
 
 
 def timed(fn, sync, repeats: int) -> float:
@@ -50,22 +49,29 @@ def main() -> None:
     del x, y
     for m in (int(v) for v in a.polygons.split(",")):
         zones = zones_xpdb(zone_map(m), dev)
-        index, edges = GridIndex(zones), PolygonEdges(zones)
-        cells = dev.xp.diff(index.cell_offsets)
+        n = int(dx.shape[0])
+        index, edges = pip_index(zones, n), PolygonEdges(zones)
+        cells = CellStates(index, edges)
+        per_cell = dev.xp.diff(index.cell_offsets)
         rec = {
             "polygons": m, "points": int(dx.shape[0]), "grid": f"{index.nx}x{index.ny}",
             "entries": int(index.entry_item.shape[0]),
-            "mean_items_per_cell": float(cells.mean()), "max_items_per_cell": int(cells.max()),
+            "mean_items_per_cell": float(per_cell.mean()),
+            "max_items_per_cell": int(per_cell.max()),
             "edges": int(edges.x0.shape[0]),
-            "index_ms": timed(lambda z=zones: GridIndex(z), dev.synchronize, a.repeats),
+            "known_cells": cells.n_known,
+            "index_ms": timed(lambda z=zones, k=n: pip_index(z, k), dev.synchronize,
+                              a.repeats),
             "edges_ms": timed(lambda z=zones: PolygonEdges(z), dev.synchronize, a.repeats),
+            "cells_ms": timed(lambda i=index, e=edges: CellStates(i, e), dev.synchronize,
+                              a.repeats),
             "point_hits_ms": timed(
-                lambda i=index, e=edges: point_hits(dx, dy, i, e, "contains"),
+                lambda i=index, e=edges, c=cells: point_hits(dx, dy, i, e, "contains", cells=c),
                 dev.synchronize, a.repeats),
             "sjoin_ms": timed(lambda z=zones: sjoin(points(dx, dy, device=dev), z, "within"),
                               dev.synchronize, a.repeats),
         }
-        count, _ = point_hits(dx, dy, index, edges, "contains")
+        count, _ = point_hits(dx, dy, index, edges, "contains", cells=cells)
         rec["points_in_several"] = int((count > 1).sum())
         rec["points_in_none"] = int((count == 0).sum())
         print(json.dumps(rec), flush=True)

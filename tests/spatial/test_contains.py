@@ -244,3 +244,64 @@ def test_device_matches_cpu_without_shapely(device, rng, method):
         assert got == want
         found[pred] = len(want)
     assert found["intersects"] - found["contains"] > 100  # boundary cases are present
+
+
+def _lattice(device, k: int = 6):
+    """``k * k`` unit squares on the integer lattice, every other one with a square hole."""
+    from xpdb.spatial import polygons
+
+    xs, ys, ring_off, geom_off = [], [], [0], [0]
+    for i in range(k):
+        for j in range(k):
+            rings = [np.array([[i, j], [i + 1, j], [i + 1, j + 1], [i, j + 1], [i, j]], float)]
+            if (i + j) % 2:
+                h = np.array([[i + .25, j + .25], [i + .25, j + .75], [i + .75, j + .75],
+                              [i + .75, j + .25], [i + .25, j + .25]])
+                rings.append(h)
+            for r in rings:
+                xs.append(r[:, 0])
+                ys.append(r[:, 1])
+                ring_off.append(ring_off[-1] + len(r))
+            geom_off.append(geom_off[-1] + len(rings))
+    return polygons(np.concatenate(xs), np.concatenate(ys), ring_off, geom_off, device=device)
+
+
+@pytest.mark.parametrize("pred", ["contains", "intersects"])
+def test_known_cells_answer_like_the_exact_test(device, rng, pred):
+    """Cells no edge reaches answer for all their points: on a lattice whose grid lines lie
+    on the polygons' edges (points on the lines, on cell borders and inside cells), and on
+    overlapping star polygons, the per-point path with cell states equals the pair path."""
+    dev = get_device(device)
+    ga = _lattice(device)
+    # the index grid: 1/4 cells, so grid lines fall on every edge and hole edge
+    idx = GridIndex(ga, cells_per_item=16.0, max_entries_per_item=64.0)
+    edges = contains_mod.PolygonEdges(ga)
+    cells = contains_mod.CellStates(idx, edges)
+    assert cells.n_known > 0
+    x = np.concatenate([np.round(rng.uniform(-0.5, 6.5, 4000) * 8) / 8,
+                        rng.uniform(0, 6, 2000)])
+    y = np.concatenate([np.round(rng.uniform(-0.5, 6.5, 4000) * 8) / 8,
+                        rng.uniform(0, 6, 2000)])
+    xd, yd = dev.asarray(x), dev.asarray(y)
+    want = as_pairs(*points_in_polygons(xd, yd, ga, pred, index=idx, method="pairs"))
+    got = as_pairs(*points_in_polygons(xd, yd, ga, pred, index=idx, method="points"))
+    assert got == want
+    # the same through the twin and (on the GPU) the kernel, with the cell states
+    c0, f0 = contains_mod.point_hits_xp(dev.xp, xd, yd, idx, edges, pred, cells=cells)
+    c1, f1 = contains_mod.point_hits(xd, yd, idx, edges, pred, cells=cells)
+    np.testing.assert_array_equal(dev.to_host(c0), dev.to_host(c1))
+    np.testing.assert_array_equal(dev.to_host(f0), dev.to_host(f1))
+    # random stars with holes on the default (fine) grid
+    stars = star_polygon_array(rng, 60, device=device, extent=40.0)
+    sx, sy = dev.asarray(rng.uniform(-1, 41, 5000)), dev.asarray(rng.uniform(-1, 41, 5000))
+    assert as_pairs(*points_in_polygons(sx, sy, stars, pred, method="points")) == \
+        as_pairs(*points_in_polygons(sx, sy, stars, pred, method="pairs"))
+
+
+def test_cell_states_skip_long_edges(device):
+    """Past the (edge, cell) budget every cell is left to the exact test."""
+    ga = _lattice(device, 3)
+    idx = GridIndex(ga, cells_per_item=16.0, max_entries_per_item=64.0)
+    edges = contains_mod.PolygonEdges(ga)
+    assert contains_mod.CellStates(idx, edges).n_known > 0
+    assert contains_mod.CellStates(idx, edges, budget=10).n_known == 0

@@ -15,6 +15,11 @@ Three stages, all array code on ``xp``:
    lies on the boundary. ``predicate="contains"`` drops it (shapely's ``contains``: the
    boundary is not inside), ``"intersects"`` keeps it.
 
+Before stage 2, :class:`CellStates` settles whole grid cells: on the fine grid that
+:func:`pip_index` builds when points far outnumber polygons, most cells hold no polygon edge,
+so one test of the cell's centre answers for every point in it, and those points skip the
+candidates and the edges (one lookup in the kernel and in its twin).
+
 On the CPU (and as the portable GPU path) stage 2 expands each pair into its band's edges
 (``repeat``/``cumsum``) in chunks of at most ``PAIR_EDGE_BUDGET`` pair-edges, keeps the
 edges whose y-span holds the point, and reduces with ``bincount``. On the GPU two RawKernels
@@ -48,6 +53,16 @@ PAIR_EDGE_BUDGET = 1 << 20
 PAIR_EDGE_BUDGET_GPU = 1 << 25
 
 PREDICATES = ("contains", "intersects")
+#: grid cells per polygon of the point-in-polygon index (fine: most cells then hold no edge
+#: and answer for all their points at once, see CellStates), and its caps
+PIP_CELLS_PER_ITEM = 256.0
+PIP_ENTRIES_PER_ITEM = 512.0
+PIP_MAX_CELLS = 1 << 23
+#: (edge, cell) pairs CellStates may expand; beyond, every cell is left unknown
+CELL_EDGE_BUDGET = 1 << 25
+#: cell states: the cell's points need the exact test / lie in no polygon / (>= 0) lie in
+#: exactly that polygon, interior
+UNKNOWN, NO_POLYGON = -2, -1
 
 
 #: target edges per horizontal band of a polygon (see PolygonEdges)
@@ -125,6 +140,67 @@ class PolygonEdges:
         return xp.clip(k, 0, self.n_bands[g] - 1).astype(np.int64)
 
 
+class CellStates:
+    """The answer for every point of a grid cell, where one answer holds for the whole cell.
+
+    A cell that no polygon edge reaches (no edge's bounding box, in grid cells, covers it)
+    holds no boundary point, so each polygon holds either all of the cell or none of it:
+    the cell's centre, tested once, answers for every point in it. Its state is the one
+    polygon holding it, ``NO_POLYGON``, or ``UNKNOWN`` (edges in the cell, or several
+    polygons) for the exact test. Cells come from the same floor-and-clip formula as the
+    points' (:meth:`GridIndex.point_cells`), which is monotone, so a point on an edge always
+    falls in a cell of that edge's box. On a fine grid most points then need one lookup.
+    """
+
+    def __init__(self, index: GridIndex, edges: PolygonEdges | None = None,
+                 budget: int = CELL_EDGE_BUDGET) -> None:
+        xp = index.xp
+        n_cells = int(index.nx * index.ny)
+        self.state = xp.full(n_cells, UNKNOWN, dtype=np.int64)
+        self.n_known = 0
+        if edges is None or index.n_items == 0 or int(edges.x0.shape[0]) == 0:
+            return
+        x0, y0, x1, y1 = edges.x0, edges.y0, edges.x1, edges.y1
+        valid = ~(xp.isnan(x0) | xp.isnan(y0) | xp.isnan(x1) | xp.isnan(y1))
+        cx0 = index._cell_x(xp.where(valid, xp.minimum(x0, x1), index.x0))
+        cx1 = index._cell_x(xp.where(valid, xp.maximum(x0, x1), index.x0))
+        cy0 = index._cell_y(xp.where(valid, xp.minimum(y0, y1), index.y0))
+        cy1 = index._cell_y(xp.where(valid, xp.maximum(y0, y1), index.y0))
+        bw = cx1 - cx0 + 1
+        cnt = xp.where(valid, bw * (cy1 - cy0 + 1), 0)
+        if int(cnt.sum()) > budget:
+            return  # long edges over a fine grid: leave every cell to the exact test
+        e = xp.repeat(xp.arange(int(x0.shape[0]), dtype=np.int64), cnt)
+        local = expand_ranges(xp, xp.zeros(int(x0.shape[0]), dtype=np.int64), cnt)
+        cell = (cy0[e] + local // bw[e]) * index.nx + cx0[e] + local % bw[e]
+        dirty = xp.zeros(n_cells, dtype=bool)
+        dirty[cell] = True
+        clean = xp.nonzero(~dirty)[0]
+        cx = index.x0 + (clean % index.nx + 0.5) * index.cw
+        cy = index.y0 + (clean // index.nx + 0.5) * index.ch
+        # a centre that rounds into a neighbour cell would answer for the wrong cell
+        clean = clean[index.point_cells(cx, cy) == clean]
+        if clean.shape[0] == 0:
+            return
+        cx = index.x0 + (clean % index.nx + 0.5) * index.cw
+        cy = index.y0 + (clean // index.nx + 0.5) * index.ch
+        count, first = point_hits(cx, cy, index, edges, "contains")
+        self.state[clean] = xp.where(count == 1, first,
+                                     xp.where(count == 0, NO_POLYGON, UNKNOWN))
+        self.n_known = int((self.state >= NO_POLYGON).sum())
+
+    @classmethod
+    def unknown(cls, index: GridIndex) -> CellStates:
+        """Every cell left to the exact test."""
+        return cls(index, None)
+
+    def of_points(self, index: GridIndex, x: Any, y: Any) -> Any:
+        """State of each point's cell (``NO_POLYGON`` outside the grid or for NaN)."""
+        xp = index.xp
+        cell = index.point_cells(x, y)
+        return xp.where(cell >= 0, self.state[xp.maximum(cell, 0)], NO_POLYGON)
+
+
 def _xp_of(a: Any) -> Any:
     from ..device import device_of
 
@@ -170,8 +246,9 @@ def points_in_polygons(
         ``"pairs"``: expand candidate pairs, then test them. ``"points"``: one pass per
         point counting its polygons and keeping the first (a GPU kernel fusing the grid
         lookup, the box test and the crossing test; its NumPy twin on the CPU), then the
-        pair path only for points in two or more polygons. ``"auto"``: points on the GPU,
-        pairs on the CPU. The answer is the same.
+        pair path only for points in two or more polygons; points in grid cells of known
+        state (:class:`CellStates`) take it directly. ``"auto"``: ``"points"``. The answer
+        is the same.
 
     Returns
     -------
@@ -210,7 +287,7 @@ def points_in_polygons(
         raise XpdbError(f"points_in_polygons: x and y must be 1-d of equal length, got "
                         f"{x.shape} and {y.shape}")
     if index is None:
-        index = GridIndex(polygons)
+        index = pip_index(polygons, int(x.shape[0]))
     if max_pairs is None:
         max_pairs = MAX_PAIRS_GPU if dev.is_gpu else MAX_PAIRS_CPU
     if method not in ("auto", "pairs", "points"):
@@ -218,9 +295,22 @@ def points_in_polygons(
         raise XpdbError(msg)
     edges = PolygonEdges(polygons)
     with dev.guard():
-        if method == "points" or (method == "auto" and dev.is_gpu):
-            return _by_points(xp, x, y, index, edges, predicate, max_pairs)
-        return _by_pairs(xp, x, y, index, edges, predicate, max_pairs)
+        if method == "pairs":
+            return _by_pairs(xp, x, y, index, edges, predicate, max_pairs)
+        cells = CellStates(index, edges)
+        return _by_points(xp, x, y, index, edges, predicate, max_pairs, cells)
+
+
+def pip_index(polygons: GeometryArray, n_points: int) -> GridIndex:
+    """The grid index :func:`points_in_polygons` builds: fine (up to
+    ``PIP_CELLS_PER_ITEM`` cells a polygon, so most cells hold no edge and answer for their
+    points at once) when the points far outnumber the cells, never more cells than a
+    quarter of the points (testing the cells' centres must stay cheaper than the points)."""
+    m = max(len(polygons), 1)
+    per_item = min(PIP_CELLS_PER_ITEM, PIP_MAX_CELLS / m, n_points / (4.0 * m))
+    return GridIndex(polygons, cells_per_item=max(per_item, 4.0),
+                     max_entries_per_item=max(PIP_ENTRIES_PER_ITEM * per_item
+                                              / PIP_CELLS_PER_ITEM, 16.0))
 
 
 def _by_pairs(
@@ -242,11 +332,12 @@ def _by_pairs(
 
 def _by_points(
     xp: Any, x: Any, y: Any, index: GridIndex, edges: PolygonEdges, predicate: str,
-    max_pairs: int,
+    max_pairs: int, cells: CellStates | None = None,
 ) -> tuple[Any, Any]:
     """Per-point counts and first polygons, then pairs only for points in several polygons;
     the output is assembled in (point, polygon) order without a sort."""
-    count, first = point_hits(x, y, index, edges, predicate, max_pairs)
+    cells = CellStates.unknown(index) if cells is None else cells
+    count, first = point_hits(x, y, index, edges, predicate, max_pairs, cells)
     n = int(x.shape[0])
     off = xp.zeros(n + 1, dtype=np.int64)
     off[1:] = xp.cumsum(count)
@@ -258,7 +349,7 @@ def _by_points(
         # pass 2 on the GPU: each point writes its own pairs (the twin below assembles the
         # same arrays from the single hits and the pair path)
         return _emit_gpu(xp, dev.index, x, y, index, edges, predicate, count, first, off,
-                         total)
+                         total, cells)
     out_p = xp.empty(total, dtype=np.int64)
     out_g = xp.empty(total, dtype=np.int64)
     single = xp.nonzero(count == 1)[0]
@@ -279,7 +370,7 @@ def _by_points(
 
 def point_hits(
     x: Any, y: Any, index: GridIndex, edges: PolygonEdges, predicate: str,
-    max_pairs: int = MAX_PAIRS_CPU,
+    max_pairs: int = MAX_PAIRS_CPU, cells: CellStates | None = None,
 ) -> tuple[Any, Any]:
     """Per point: how many polygons hold it (int64) and the first (lowest) of them (-1: none).
 
@@ -290,21 +381,33 @@ def point_hits(
 
     dev = device_of(x)
     if dev.is_gpu:
-        return _point_hits_gpu(dev.xp, dev.index, x, y, index, edges, predicate)
-    return point_hits_xp(dev.xp, x, y, index, edges, predicate, max_pairs)
+        return _point_hits_gpu(dev.xp, dev.index, x, y, index, edges, predicate, cells)
+    return point_hits_xp(dev.xp, x, y, index, edges, predicate, max_pairs, cells)
 
 
 def point_hits_xp(
     xp: Any, x: Any, y: Any, index: GridIndex, edges: PolygonEdges, predicate: str,
-    max_pairs: int = MAX_PAIRS_CPU,
+    max_pairs: int = MAX_PAIRS_CPU, cells: CellStates | None = None,
 ) -> tuple[Any, Any]:
-    """The portable twin of the per-point GPU kernel (runs on NumPy and CuPy)."""
+    """The portable twin of the per-point GPU kernel (runs on NumPy and CuPy): points in
+    cells of known state take it, the others go through the pair path."""
     n = int(x.shape[0])
-    p, g = _by_pairs(xp, x, y, index, edges, predicate, max_pairs)
+    st = None
+    if cells is not None and cells.n_known:
+        st = cells.of_points(index, x, y)
+        rest = xp.nonzero(st == UNKNOWN)[0]
+        p, g = _by_pairs(xp, x[rest], y[rest], index, edges, predicate, max_pairs)
+        p = rest[p]
+    else:
+        p, g = _by_pairs(xp, x, y, index, edges, predicate, max_pairs)
     count = bincount(xp, p, n)
     first = xp.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     if p.shape[0]:
         scatter_min(xp, first, p, g)
+    if st is not None:
+        inside = st >= 0
+        count = count + inside
+        first = xp.where(inside, st, first)
     return count, xp.where(count > 0, first, -1)
 
 
@@ -409,6 +512,7 @@ struct XpdbGrid {
     double gx0, gy0, gx1, gy1, cw, ch; long long nx, ny;
     const long long* cell_off; const long long* entry_item; const long long* item_ids;
     const double* bx0; const double* bya; const double* bx1; const double* byb;
+    const long long* cstate;
 };
 
 // the polygons holding (qx, qy), in ascending order: returns how many, and writes the
@@ -425,6 +529,13 @@ __device__ __forceinline__ long long xpdb_pip_scan(
     long long ix = (long long)fmin(fmax(fx, 0.0), (double)(G.nx - 1));
     long long iy = (long long)fmin(fmax(fy, 0.0), (double)(G.ny - 1));
     const long long cell = iy * G.nx + ix;
+    // a cell no edge reaches answers for all its points (CellStates)
+    const long long st = G.cstate[cell];
+    if (st >= 0) {
+        if (room > 0) hits[0] = st;
+        return 1;
+    }
+    if (st == -1) return 0;
     for (long long e = G.cell_off[cell]; e < G.cell_off[cell + 1]; ++e) {
         const long long it = G.entry_item[e];
         if (qx < G.bx0[it] || qx > G.bx1[it] || qy < G.bya[it] || qy > G.byb[it]) continue;
@@ -443,12 +554,13 @@ __device__ __forceinline__ long long xpdb_pip_scan(
     const double cw, const double ch, const long long nx, const long long ny, \
     const long long* cell_off, const long long* entry_item, const long long* item_ids, \
     const double* bx0, const double* bya, const double* bx1, const double* byb, \
+    const long long* cstate, \
     const double* by0, const double* bh, const long long* nb, const long long* bstart, \
     const long long* boff, const double2* bc
 #define XPDB_GRID_INIT \
     const XpdbBands B = {by0, bh, nb, bstart, boff, bc}; \
     const XpdbGrid G = {gx0, gy0, gx1, gy1, cw, ch, nx, ny, cell_off, entry_item, \
-                        item_ids, bx0, bya, bx1, byb};
+                        item_ids, bx0, bya, bx1, byb, cstate};
 
 // pass 1: per point, how many polygons hold it and the first of them (-1: none)
 extern "C" __global__ void xpdb_pip_points(
@@ -528,21 +640,23 @@ def _kernel(xp: Any, dev_id: int, name: str) -> Any:
     return cached_kernel((name, dev_id), lambda: xp.RawKernel(_PIP_SOURCE, name))
 
 
-def _grid_args(xp: Any, index: GridIndex, edges: PolygonEdges) -> tuple[Any, ...]:
+def _grid_args(xp: Any, index: GridIndex, edges: PolygonEdges,
+               cells: CellStates | None) -> tuple[Any, ...]:
     """The XPDB_GRID_PARAMS of the per-point kernels, in order."""
+    cells = CellStates.unknown(index) if cells is None else cells
     return (
         np.float64(index.x0), np.float64(index.y0), np.float64(index.x1),
         np.float64(index.y1), np.float64(index.cw), np.float64(index.ch),
         np.int64(index.nx), np.int64(index.ny),
         _i64(xp, index.cell_offsets), _i64(xp, index.entry_item), _i64(xp, index.item_ids),
         _f64(xp, index.xmin), _f64(xp, index.ymin), _f64(xp, index.xmax),
-        _f64(xp, index.ymax), *_band_args(xp, edges),
+        _f64(xp, index.ymax), _i64(xp, cells.state), *_band_args(xp, edges),
     )
 
 
 def _point_hits_gpu(
     xp: Any, dev_id: int, x: Any, y: Any, index: GridIndex, edges: PolygonEdges,
-    predicate: str,
+    predicate: str, cells: CellStates | None = None,
 ) -> tuple[Any, Any]:
     n = int(x.shape[0])
     count = xp.zeros(n, dtype=np.int64)
@@ -555,7 +669,7 @@ def _point_hits_gpu(
     kern(
         (blocks,), (threads,),
         (
-            _f64(xp, x), _f64(xp, y), np.int64(n), *_grid_args(xp, index, edges),
+            _f64(xp, x), _f64(xp, y), np.int64(n), *_grid_args(xp, index, edges, cells),
             np.int32(predicate == "intersects"), count, first,
         ),
     )
@@ -565,6 +679,7 @@ def _point_hits_gpu(
 def _emit_gpu(
     xp: Any, dev_id: int, x: Any, y: Any, index: GridIndex, edges: PolygonEdges,
     predicate: str, count: Any, first: Any, off: Any, total: int,
+    cells: CellStates | None = None,
 ) -> tuple[Any, Any]:
     """Pass 2 of the GPU path: every point writes its pairs at ``off[point]``."""
     n = int(x.shape[0])
@@ -578,7 +693,7 @@ def _emit_gpu(
     kern(
         (blocks,), (threads,),
         (
-            _f64(xp, x), _f64(xp, y), np.int64(n), *_grid_args(xp, index, edges),
+            _f64(xp, x), _f64(xp, y), np.int64(n), *_grid_args(xp, index, edges, cells),
             np.int32(predicate == "intersects"), count, first, off, out_p, out_g,
         ),
     )
