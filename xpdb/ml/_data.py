@@ -563,7 +563,7 @@ class IterationLog:
 
 # -- column reductions of tall matrices --------------------------------------------------------
 #: rows per block of the GPU column reductions (bounds the float64 temporary of a block)
-COLUMN_BLOCK_ELEMENTS = 1 << 27
+COLUMN_BLOCK_ELEMENTS = 1 << 24  # 128 MB of float64
 
 
 def column_sums(xp: Any, X: Any, center: Any = None, square: bool = False,
