@@ -138,3 +138,12 @@ def star_polygon_array(rng: np.random.Generator, n: int, device: str = "cpu",
             ring_off.append(ring_off[-1] + len(ring))
         geom_off.append(geom_off[-1] + len(rings))
     return polygons(np.concatenate(xs), np.concatenate(ys), ring_off, geom_off, device=device)
+
+
+def gpd_pairs(left: np.ndarray, right: np.ndarray, predicate: str) -> list[tuple[int, int]]:
+    """Sorted ``(left, right)`` pairs of ``geopandas.sjoin`` (inner) with ``predicate``."""
+    gpd = pytest.importorskip("geopandas")
+    lg = gpd.GeoDataFrame(geometry=gpd.GeoSeries(left))
+    rg = gpd.GeoDataFrame(geometry=gpd.GeoSeries(right))
+    j = gpd.sjoin(lg, rg, predicate=predicate, how="inner")
+    return sorted(zip(j.index.tolist(), j["index_right"].tolist(), strict=True))

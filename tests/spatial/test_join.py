@@ -13,20 +13,13 @@ from xpdb.spatial.join import polygons_intersect, segments_intersect
 from .conftest import (
     as_pairs,
     boundary_points,
+    gpd_pairs,
     needs_shapely,
     random_multipolygons,
     random_polygons,
     shapely,
     star_polygon_array,
 )
-
-
-def _gpd_pairs(left: np.ndarray, right: np.ndarray, predicate: str) -> list[tuple[int, int]]:
-    gpd = pytest.importorskip("geopandas")
-    lg = gpd.GeoDataFrame(geometry=gpd.GeoSeries(left))
-    rg = gpd.GeoDataFrame(geometry=gpd.GeoSeries(right))
-    j = gpd.sjoin(lg, rg, predicate=predicate, how="inner")
-    return sorted(zip(j.index.tolist(), j["index_right"].tolist(), strict=True))
 
 
 def _points_with_boundary(rng, polys, n=3000):
@@ -45,7 +38,7 @@ def test_points_to_polygons_match_geopandas(device, rng, predicate):
     x, y = _points_with_boundary(rng, polys)
     pts = shapely.points(x, y)
     got = as_pairs(*sjoin(from_shapely(pts, device), from_shapely(polys, device), predicate))
-    want = _gpd_pairs(pts, polys, predicate)
+    want = gpd_pairs(pts, polys, predicate)
     assert got == want
     if predicate != "contains":
         assert len(want) > 1000
@@ -58,7 +51,7 @@ def test_polygons_to_points_match_geopandas(device, rng, predicate):
     x, y = _points_with_boundary(rng, polys, 2000)
     pts = shapely.points(x, y)
     got = as_pairs(*sjoin(from_shapely(polys, device), from_shapely(pts, device), predicate))
-    assert got == _gpd_pairs(polys, pts, predicate)
+    assert got == gpd_pairs(polys, pts, predicate)
 
 
 @needs_shapely
@@ -66,7 +59,7 @@ def test_geopandas_and_shapely_inputs(device, rng):
     gpd = pytest.importorskip("geopandas")
     polys = random_polygons(rng, 30)
     pts = shapely.points(rng.uniform(0, 100, (2000, 2)))
-    want = _gpd_pairs(pts, polys, "within")
+    want = gpd_pairs(pts, polys, "within")
     got = as_pairs(*sjoin(gpd.GeoDataFrame(geometry=pts), gpd.GeoSeries(polys), "within",
                           device=device))
     assert got == want
@@ -81,7 +74,7 @@ def test_null_points_match_nothing(device, rng):
     pts[10] = shapely.from_wkt("POINT EMPTY")
     pts = np.array(pts, dtype=object)
     got = as_pairs(*sjoin(from_shapely(pts, device), from_shapely(polys, device), "intersects"))
-    assert got == _gpd_pairs(pts, polys, "intersects")
+    assert got == gpd_pairs(pts, polys, "intersects")
     assert all(i not in (3, 10) for i, _ in got)
 
 
@@ -91,7 +84,7 @@ def test_polygons_to_polygons_match_geopandas(device, rng):
     a = np.array([shapely.MultiPolygon([p]) if p.geom_type == "Polygon" else p for p in a])
     b = random_polygons(rng, 100)
     got = as_pairs(*sjoin(from_shapely(a, device), from_shapely(b, device), "intersects"))
-    want = _gpd_pairs(a, b, "intersects")
+    want = gpd_pairs(a, b, "intersects")
     assert got == want and len(want) > 50
 
 
@@ -119,7 +112,7 @@ def test_touching_nested_and_hole_polygons(device):
         shapely.box(104, 0, 106, 10),
     ], dtype=object)
     got = as_pairs(*sjoin(from_shapely(left, device), from_shapely(right, device)))
-    want = _gpd_pairs(left, right, "intersects")
+    want = gpd_pairs(left, right, "intersects")
     assert got == want
     assert (0, 0) not in got and (0, 1) in got and (2, 5) in got and (5, 6) in got
 
@@ -132,7 +125,7 @@ def test_integer_polygons_touching_a_lot(device, rng):
     w, h = rng.integers(1, 5, (2, 120))
     b = shapely.box(x0, y0, x0 + w, y0 + h)
     got = as_pairs(*sjoin(from_shapely(a, device), from_shapely(b, device)))
-    assert got == _gpd_pairs(a, b, "intersects")
+    assert got == gpd_pairs(a, b, "intersects")
 
 
 @needs_shapely

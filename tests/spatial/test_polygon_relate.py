@@ -11,7 +11,14 @@ from xpdb.errors import XpdbError
 from xpdb.spatial import boxes, from_shapely, points, sjoin
 from xpdb.spatial.polygon_relate import contains_pairs, polygons_contain, polygons_within
 
-from .conftest import as_pairs, needs_shapely, random_polygons, shapely, star_polygon_array
+from .conftest import (
+    as_pairs,
+    gpd_pairs,
+    needs_shapely,
+    random_polygons,
+    shapely,
+    star_polygon_array,
+)
 
 
 def _multi(geoms: list) -> np.ndarray:
@@ -26,14 +33,6 @@ def _shapely_pairs(left: np.ndarray, right: np.ndarray, predicate: str) -> list[
     fn = getattr(shapely, predicate)
     return [(i, j) for i, a in enumerate(left) for j, b in enumerate(right)
             if a is not None and b is not None and bool(fn(a, b))]
-
-
-def _gpd_pairs(left: np.ndarray, right: np.ndarray, predicate: str) -> list[tuple[int, int]]:
-    gpd = pytest.importorskip("geopandas")
-    lg = gpd.GeoDataFrame(geometry=gpd.GeoSeries(left))
-    rg = gpd.GeoDataFrame(geometry=gpd.GeoSeries(right))
-    j = gpd.sjoin(lg, rg, predicate=predicate, how="inner")
-    return sorted(zip(j.index.tolist(), j["index_right"].tolist(), strict=True))
 
 
 # -- hand-made degenerate cases --------------------------------------------------------------
@@ -227,7 +226,7 @@ def test_grid_polygons_match_geopandas(device, seed, predicate):
     a, b = _grid_sets(seed)
     left, right = (a, b) if predicate == "contains" else (b, a)
     got = as_pairs(*sjoin(from_shapely(left, device), from_shapely(right, device), predicate))
-    want = _gpd_pairs(left, right, predicate)
+    want = gpd_pairs(left, right, predicate)
     assert got == want
     assert len(want) > 40
     # many of them share boundary (the boundaries meet: DE-9IM entry BB)
@@ -243,12 +242,12 @@ def test_general_position_polygons_match_geopandas(device, rng):
     shifted = [shapely.affinity.translate(p, 0.5, 0.2) for p in a[:20]]
     b = np.array(list(random_polygons(rng, 60)) + scaled + shifted, dtype=object)
     got = as_pairs(*polygons_contain(from_shapely(a, device), from_shapely(b, device)))
-    want = _gpd_pairs(a, b, "contains")
+    want = gpd_pairs(a, b, "contains")
     assert got == want and len(want) > 30
     # multipolygons within polygons (mixed array types)
     bm = _multi(b)
     got = as_pairs(*polygons_within(from_shapely(bm, device), from_shapely(a, device)))
-    assert got == _gpd_pairs(bm, a, "within")
+    assert got == gpd_pairs(bm, a, "within")
 
 
 @needs_shapely
@@ -276,7 +275,7 @@ def test_shared_edges_at_float_coordinates(device, rng):
         right += [orient(poly, 1.0), shapely.affinity.scale(poly, 1.001, 1.001)]
     a, b = np.array(left, dtype=object), np.array(right, dtype=object)
     got = as_pairs(*polygons_contain(from_shapely(a, device), from_shapely(b, device)))
-    want = _gpd_pairs(a, b, "contains")
+    want = gpd_pairs(a, b, "contains")
     assert got == want
     assert len(want) >= 50  # itself twice (both orientations), and most cuts
 

@@ -654,6 +654,19 @@ def _grid_args(xp: Any, index: GridIndex, edges: PolygonEdges,
     )
 
 
+def _launch_per_point(xp: Any, dev_id: int, name: str, x: Any, y: Any, index: GridIndex,
+                      edges: PolygonEdges, predicate: str, cells: CellStates | None,
+                      *tail: Any) -> None:
+    """One thread per point of kernel ``name`` over the grid arguments, then ``tail``."""
+    n = int(x.shape[0])
+    threads = 256
+    _kernel(xp, dev_id, name)(
+        ((n + threads - 1) // threads,), (threads,),
+        (_f64(xp, x), _f64(xp, y), np.int64(n), *_grid_args(xp, index, edges, cells),
+         np.int32(predicate == "intersects"), *tail),
+    )
+
+
 def _point_hits_gpu(
     xp: Any, dev_id: int, x: Any, y: Any, index: GridIndex, edges: PolygonEdges,
     predicate: str, cells: CellStates | None = None,
@@ -661,18 +674,9 @@ def _point_hits_gpu(
     n = int(x.shape[0])
     count = xp.zeros(n, dtype=np.int64)
     first = xp.full(n, -1, dtype=np.int64)
-    if n == 0 or index.n_items == 0:
-        return count, first
-    kern = _kernel(xp, dev_id, "xpdb_pip_points")
-    threads = 256
-    blocks = (n + threads - 1) // threads
-    kern(
-        (blocks,), (threads,),
-        (
-            _f64(xp, x), _f64(xp, y), np.int64(n), *_grid_args(xp, index, edges, cells),
-            np.int32(predicate == "intersects"), count, first,
-        ),
-    )
+    if n and index.n_items:
+        _launch_per_point(xp, dev_id, "xpdb_pip_points", x, y, index, edges, predicate, cells,
+                          count, first)
     return count, first
 
 
@@ -682,19 +686,9 @@ def _emit_gpu(
     cells: CellStates | None = None,
 ) -> tuple[Any, Any]:
     """Pass 2 of the GPU path: every point writes its pairs at ``off[point]``."""
-    n = int(x.shape[0])
     out_p = xp.empty(total, dtype=np.int64)
     out_g = xp.empty(total, dtype=np.int64)
-    if total == 0:
-        return out_p, out_g
-    kern = _kernel(xp, dev_id, "xpdb_pip_emit")
-    threads = 256
-    blocks = (n + threads - 1) // threads
-    kern(
-        (blocks,), (threads,),
-        (
-            _f64(xp, x), _f64(xp, y), np.int64(n), *_grid_args(xp, index, edges, cells),
-            np.int32(predicate == "intersects"), count, first, off, out_p, out_g,
-        ),
-    )
+    if total:
+        _launch_per_point(xp, dev_id, "xpdb_pip_emit", x, y, index, edges, predicate, cells,
+                          count, first, off, out_p, out_g)
     return out_p, out_g
