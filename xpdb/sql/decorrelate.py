@@ -169,6 +169,7 @@ class _Unnest:
     def __init__(self, executor: Any, ctx: Context, sel: exp.Select, refs: list[exp.Column],
                  node: exp.Expression):
         self.executor, self.ctx, self.sel, self.node = executor, ctx, sel, node
+        self.exists = False
         k = next(_ids)
         self.dq, self.mq = f"__xpdb_dom{k}", f"__xpdb_mark{k}"
         self.names = {"dom": f"__xpdb_gd{k}", "src": f"__xpdb_gs{k}", "joined": f"__xpdb_gj{k}"}
@@ -216,6 +217,7 @@ class _Unnest:
         if any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
                for e in items) and kind != "exists":
             raise NotSupportedError("SELECT * in a correlated subquery is not supported yet")
+        self.exists = kind == "exists"
         if kind == "exists":
             value: exp.Expression = exp.GT(this=exp.Count(this=exp.Star()),
                                            expression=exp.Literal.number(0))
@@ -263,6 +265,15 @@ class _Unnest:
         node = _source(self.sel, self.sel.meta.get("xpdb_ctes") or {})
         if local:
             node = p.Filter(node, exp.and_(*local) if len(local) > 1 else local[0])
+        if self.executor.rules is None or "prune_columns" in self.executor.rules:
+            from .optimizer.prune_columns import prune_columns
+
+            # the subquery's FROM reads only what its clauses name (EXISTS: not its select
+            # list), not every column of its tables into the join with the domain
+            used = [self.sel.args.get(k) for k in ("where", "having")]
+            if not self.exists:
+                used += self.sel.expressions
+            node = prune_columns(node, self.executor, [e for e in used if e is not None])
         on = None
         if correlated:
             on = exp.and_(*correlated) if len(correlated) > 1 else correlated[0]

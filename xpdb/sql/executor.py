@@ -341,12 +341,23 @@ class Executor:
             rel, rest = self.run(node.child), preds
         if not rest:
             return rel
-        ctx = self.context(rel)
-        mask = None
-        for pred in rest:
-            m = to_mask(evaluate(pred, ctx), ctx)
-            mask = m if mask is None else mask & m
-        return Relation(rel.table.filter(mask), rel.scope, rel.subst, rel.grouped, rel.canon_scope)
+        from .optimizer.tree import has_subquery
+
+        # terms with a subquery last, one at a time, each on the rows the terms before keep:
+        # a correlated subquery's domain (and join) then covers only those rows
+        cheap = [e for e in rest if not has_subquery(e)]
+        stages = [cheap] + [[e] for e in rest if has_subquery(e)]
+        for stage in stages:
+            if not stage:
+                continue
+            ctx = self.context(rel)
+            mask = None
+            for pred in stage:
+                m = to_mask(evaluate(pred, ctx), ctx)
+                mask = m if mask is None else mask & m
+            rel = Relation(rel.table.filter(mask), rel.scope, rel.subst, rel.grouped,
+                           rel.canon_scope)
+        return rel
 
     def _join(self, node: p.Join) -> Relation:
         if self._stored:

@@ -20,8 +20,13 @@ from .schema import Schemas
 from .tree import expressions, nodes, transform_up
 
 
-def prune_columns(root: p.Node, catalog: Any) -> p.Node:
-    """Set :attr:`~xpdb.sql.plan.Scan.columns` to the columns the plan can read."""
+def prune_columns(root: p.Node, catalog: Any,
+                  extra: list[exp.Expression] | tuple[()] = ()) -> p.Node:
+    """Set :attr:`~xpdb.sql.plan.Scan.columns` to the columns the plan can read.
+
+    ``extra``: expressions outside the plan that read its columns too (a decorrelated
+    subquery's clauses, evaluated over the plan's output).
+    """
     schemas = Schemas(catalog)
     names: set[tuple[str | None, str]] = set()
     star_all = False
@@ -34,21 +39,21 @@ def prune_columns(root: p.Node, catalog: Any) -> p.Node:
             names.update((None, u.lower()) for u in node.using)
         if isinstance(node, p.Sort):
             names.update((None, k.lower()) for k, _, _ in node.keys if isinstance(k, str))
-        for e in expressions(node):
-            for n in e.walk():
-                if isinstance(n, exp.Expression) and "xpdb_alias" in n.meta:
-                    for c in n.meta["xpdb_alias"].find_all(exp.Column):
-                        names.add((None, c.name.lower()))
-                if isinstance(n, exp.Star):
-                    parent = n.parent
-                    if isinstance(parent, exp.Count):
-                        continue
-                    if isinstance(parent, exp.Column) and parent.table:
-                        star_aliases.add(parent.table.lower())
-                    else:
-                        star_all = True
-                elif isinstance(n, exp.Column) and not isinstance(n.this, exp.Star):
-                    names.add((n.table.lower() or None, n.name.lower()))
+    for e in [*extra, *(e for node in nodes(root) for e in expressions(node))]:
+        for n in e.walk():
+            if isinstance(n, exp.Expression) and "xpdb_alias" in n.meta:
+                for c in n.meta["xpdb_alias"].find_all(exp.Column):
+                    names.add((None, c.name.lower()))
+            if isinstance(n, exp.Star):
+                parent = n.parent
+                if isinstance(parent, exp.Count) or _exists_select_list(n):
+                    continue
+                if isinstance(parent, exp.Column) and parent.table:
+                    star_aliases.add(parent.table.lower())
+                else:
+                    star_all = True
+            elif isinstance(n, exp.Column) and not isinstance(n.this, exp.Star):
+                names.add((n.table.lower() or None, n.name.lower()))
     if star_all:
         return root
 
@@ -68,6 +73,20 @@ def prune_columns(root: p.Node, catalog: Any) -> p.Node:
         return dataclasses.replace(node, columns=keep)
 
     return transform_up(root, rule)
+
+
+def _exists_select_list(star: exp.Star) -> bool:
+    """``*`` in the select list of an EXISTS subquery: only its rows count, no column."""
+    item: exp.Expression = star
+    if isinstance(item.parent, exp.Column):  # t.*
+        item = item.parent
+    sel = item.parent
+    if not isinstance(sel, exp.Select) or item.arg_key != "expressions":
+        return False
+    up = sel.parent
+    while isinstance(up, exp.Subquery | exp.Paren):
+        up = up.parent
+    return isinstance(up, exp.Exists)
 
 
 __all__ = ["prune_columns"]
