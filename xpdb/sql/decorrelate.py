@@ -88,16 +88,22 @@ def _one_row(sel: exp.Select) -> bool:
 
 def _inner_fields(sel: exp.Select, ctes: dict[str, Any], executor: Any
                   ) -> list[tuple[str | None, str]]:
-    """The (qualifier, name) of every column the subquery's FROM items define; each item is
-    run alone (a catalog table costs nothing), never their join."""
+    """The (qualifier, name) of every column the subquery's FROM items define: for a named
+    table (catalog table, view, CTE) from the plan's schema when it can be inferred (a CTE
+    is not computed just to learn its columns), else by running the item alone (a derived
+    table may itself refer to the outer query: it then fails to bind), never their join."""
+    from .optimizer.schema import Schemas
     from .planner import _from_item
 
     from_ = sel.args.get("from_")
     if from_ is None:
         return []
+    schemas = Schemas(executor)
     fields = []
     for item in [from_.this] + [j.this for j in sel.args.get("joins") or []]:
-        fields += executor.run(_from_item(item, ctes)).scope.fields
+        node = _from_item(item, ctes)
+        scope = schemas(node) if isinstance(item, exp.Table) else None
+        fields += scope.fields if scope is not None else executor.run(node).scope.fields
     return fields
 
 
