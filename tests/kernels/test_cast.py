@@ -173,6 +173,11 @@ def test_decimal_to_float_and_overflow_error(device):
     big = col([D("123456.78")], pa.decimal128(8, 2), device)
     with pytest.raises(CastError, match=r"Decimal\('123456.78'\) \(row 0\)"):
         cast(big, "decimal(6,2)")
+    # widening keeps every value (no check needed); a wider scale multiplies
+    assert cast(big, "decimal(18,2)").to_pylist() == [D("123456.78")]
+    assert cast(big, "decimal(12,4)").to_pylist() == [D("123456.7800")]
+    with pytest.raises(CastError):
+        cast(big, "decimal(9,4)")  # a wider scale with too few integer digits
 
 
 # -- strings to values -----------------------------------------------------------------------------

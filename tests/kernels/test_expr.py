@@ -190,6 +190,27 @@ def test_decimal_overflow_and_scale_errors(device):
         E.arith("mul", fine, fine)
 
 
+def test_decimal_product_range_check(device):
+    """Products are checked from the operands' largest magnitudes; near the bound (and past
+    int64, where the product would wrap) the row-wise check still decides."""
+    a = col([D("1.00"), D("-3.00"), D("99999999.99")], pa.decimal128(10, 2), device)
+    ok = col([D("2.5"), D("0.5"), D("99.9")], pa.decimal128(9, 1), device)
+    assert E.arith("mul", a, ok).to_pylist() == [D("2.500"), D("-1.500"), D("9989999999.001")]
+    # largest magnitudes whose product stays below 10**18: no row check needed
+    b = col([D("99999999.99"), D("0.01")], pa.decimal128(10, 2), device)
+    c = col([D("9999999.9"), D("-9999999.9")], pa.decimal128(8, 1), device)
+    assert E.arith("mul", b, c).to_pylist() == [D("99999999.99") * D("9999999.9"),
+                                                 D("-99999.999")]
+    # largest magnitudes past it, every row's product within: the row check passes them
+    d = col([D("0.1"), D("9999999999.9")], pa.decimal128(11, 1), device)
+    assert E.arith("mul", b, d).to_pylist() == [D("99999999.99") * D("0.1"),
+                                                 D("0.01") * D("9999999999.9")]
+    # an unscaled product past int64: wraps without the row check, must raise
+    huge = col([D("9999999999.99"), D("1.00")], pa.decimal128(12, 2), device)
+    with pytest.raises(ExecutionError, match="18 digits"):
+        E.arith("mul", huge, huge)
+
+
 def test_dates_and_temporal_rejection(device):
     a = col([dt.date(2024, 3, 1), None], None, device)
     assert E.arith("sub", a, dt.date(2024, 2, 1)).to_pylist() == [29, None]

@@ -222,7 +222,7 @@ def _numeric(col: Column, target: t.DataType, chk: _Checks, mode: str) -> Any:
         q = div_round(xp, v, 10**scale, {"truncate": "trunc", "half_even": "half_even"}.get(
             mode, "half_away"))
         return int_to_int(q, target.physical, chk)
-    return rescale_decimal(xp, v, scale, target, chk)
+    return rescale_decimal(xp, v, scale, target, chk, src.precision)
 
 
 def int_to_int(v: Any, to: np.dtype, chk: _Checks | None) -> Any:
@@ -295,10 +295,17 @@ def mul_checked(xp: Any, v: Any, f: int, chk: _Checks, reason: str) -> Any:
     return v * np.int64(f)
 
 
-def rescale_decimal(xp: Any, v: Any, scale: int, target: t.DataType, chk: _Checks) -> Any:
-    """Unscaled int64 decimals of ``scale`` as ``target`` (rounding half away from zero)."""
+def rescale_decimal(xp: Any, v: Any, scale: int, target: t.DataType, chk: _Checks,
+                    precision: int | None = None) -> Any:
+    """Unscaled int64 decimals of ``scale`` as ``target`` (rounding half away from zero).
+
+    ``precision``: the source's, when known; a target with as many integer digits then
+    needs no range check (and the same scale no arithmetic: ``v`` comes back as it is).
+    """
     s2, p2 = target.scale, target.precision
     reason = f"does not fit in {target}"
+    if precision is not None and s2 >= scale and p2 - s2 >= precision - scale:
+        return v if s2 == scale else v * np.int64(10 ** (s2 - scale))
     if s2 >= scale:
         bound = 10 ** (p2 - s2 + scale)
         if bound <= _INT64_MAX:

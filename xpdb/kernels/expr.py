@@ -623,9 +623,12 @@ def _decimal_arith(op: str, prep: _Prepared, typ: t.DataType, div_zero: str) -> 
         x, y = al.data
         with quiet(al.xp):
             out = x * y
-            estimate = x.astype(np.float64) * y.astype(np.float64)
-        return _decimal_result(al, out, t.decimal(min(18, want), scale), want > 18, estimate,
-                               op)
+            # the float estimate guards int64 wrap-around; not needed when the largest
+            # magnitudes cannot reach it (two reductions instead of two full conversions)
+            fits = _product_fits(al, x, y)
+            estimate = None if fits else x.astype(np.float64) * y.astype(np.float64)
+        return _decimal_result(al, out, t.decimal(min(18, want), scale), want > 18 and not fits,
+                               estimate, op)
     scale = typ.scale
     al = _align(prep, t.decimal(18, scale))
     x, y = al.data
@@ -644,6 +647,20 @@ def _decimal_arith(op: str, prep: _Prepared, typ: t.DataType, div_zero: str) -> 
     res = t.decimal(18, 0) if op in ("floordiv", "intdiv") else t.decimal(min(18, typ.precision),
                                                                           scale)
     return al.column(out, res, validity=al.validity(~zero))
+
+
+def _product_fits(al: _Aligned, x: Any, y: Any) -> bool:
+    """Whether every ``x * y`` stays below 10**18 in magnitude (so int64 cannot wrap), from
+    the operands' largest magnitudes (exact Python integers)."""
+    def biggest(v: Any) -> int:
+        if not hasattr(v, "shape") or v.ndim == 0:
+            return abs(int(v))
+        if v.shape[0] == 0:
+            return 0
+        xp = al.xp
+        return max(abs(int(al.device.scalar(xp.max(v)))), abs(int(al.device.scalar(xp.min(v)))))
+
+    return biggest(x) * biggest(y) < 10**18
 
 
 def _as_decimal(op: _Operand, typ: t.DataType) -> t.DataType:
