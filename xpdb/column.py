@@ -295,8 +295,20 @@ class Column:
 
     def filter(self, mask: Any) -> Column:
         """Rows where the bool array ``mask`` is True."""
-        validity = None if self.validity is None else self.validity[mask]
-        return Column(self.dtype, self.data[mask], validity, self.dictionary, self.device)
+        return self.filter_positions(self.xp.flatnonzero(mask))
+
+    def filter_positions(self, positions: Any) -> Column:
+        """Rows at ascending in-range int positions (``flatnonzero`` of a mask): a gather.
+
+        NumPy's boolean indexing is a branchy loop, 5-10x slower than ``take`` of the
+        mask's positions on a random mask (400 vs 45 ms for five 6M-row columns at 63%
+        kept), and a table computes the positions once for all its columns.
+        """
+        xp = self.xp
+        take = xp.take if isinstance(self.data, xp.ndarray) and self.data.ndim == 1 else None
+        data = take(self.data, positions) if take else self.data[positions]
+        validity = None if self.validity is None else xp.take(self.validity, positions)
+        return Column(self.dtype, data, validity, self.dictionary, self.device)
 
     def slice(self, start: int, stop: int) -> Column:
         """Rows ``start:stop`` (a view, no copy)."""

@@ -152,7 +152,9 @@ class Table:
         """Rows where the bool array ``mask`` is True."""
         if not self._columns:
             return Table((), int(self.device.scalar(mask.sum())), self.device)
-        return Table([(n, c.filter(mask)) for n, c in self._columns.items()], None, self.device)
+        positions = self.device.xp.flatnonzero(mask)
+        return Table([(n, c.filter_positions(positions)) for n, c in self._columns.items()],
+                     int(positions.shape[0]), self.device)
 
     def slice(self, start: int, stop: int | None = None) -> Table:
         """Rows ``start:stop`` as views (Python slice semantics, clamped to the table)."""
