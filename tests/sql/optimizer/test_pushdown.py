@@ -359,3 +359,54 @@ def test_swapped_column_aliases(cat) -> None:
           Alias x(d, a)
             Scan u AS x filters=[x.d > 15]
     """, PUSH)
+
+
+def test_uncorrelated_in_moves_to_its_probe_side(cat) -> None:
+    # x IN (uncorrelated subquery) filters the side that defines x, below the join
+    cat.golden("SELECT t.a, u.d FROM t JOIN u ON t.a = u.a "
+               "WHERE u.d IN (SELECT v.d FROM v WHERE v.e > 1)", """
+        Project a, d
+          InnerJoin ON t.a = u.a
+            Scan t
+            Filter u.d IN (SELECT v.d FROM v WHERE v.e > 1)
+              Scan u
+    """, PUSH)
+    # unqualified inner names that are the subquery's own columns: still uncorrelated
+    cat.golden("SELECT t.a FROM t JOIN u ON t.a = u.a "
+               "WHERE u.d IN (SELECT d FROM v GROUP BY d HAVING count(*) > 0)", """
+        Project a
+          InnerJoin ON t.a = u.a
+            Scan t
+            Filter u.d IN (SELECT d FROM v GROUP BY d HAVING COUNT(*) > 0)
+              Scan u
+    """, PUSH)
+
+
+def test_correlated_or_unprovable_in_stays_above(cat) -> None:
+    # refers to t.b: correlated
+    cat.golden("SELECT t.a FROM t JOIN u ON t.a = u.a "
+               "WHERE u.d IN (SELECT v.d FROM v WHERE v.e = t.a)", """
+        Project a
+          Filter u.d IN (SELECT v.d FROM v WHERE v.e = t.a)
+            InnerJoin ON t.a = u.a
+              Scan t
+              Scan u
+    """, PUSH)
+    # an unqualified name no table of the subquery has (c is t's): correlated
+    cat.golden("SELECT t.a FROM t JOIN u ON t.a = u.a "
+               "WHERE u.d IN (SELECT v.d FROM v WHERE v.e < c)", """
+        Project a
+          Filter u.d IN (SELECT v.d FROM v WHERE v.e < c)
+            InnerJoin ON t.a = u.a
+              Scan t
+              Scan u
+    """, PUSH)
+    # a derived table inside: not proved, stays
+    cat.golden("SELECT t.a FROM t JOIN u ON t.a = u.a "
+               "WHERE u.d IN (SELECT x.d FROM (SELECT d FROM v) AS x)", """
+        Project a
+          Filter u.d IN (SELECT x.d FROM (SELECT d FROM v) AS x)
+            InnerJoin ON t.a = u.a
+              Scan t
+              Scan u
+    """, PUSH)

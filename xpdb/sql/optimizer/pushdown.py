@@ -42,6 +42,51 @@ def _movable(e: exp.Expression) -> bool:
     return not has_subquery(e) and not is_volatile(e)
 
 
+def semi_probe(e: exp.Expression, schemas: Schemas) -> exp.Expression | None:
+    """For ``x IN (uncorrelated subquery)``, the probe ``x``: the term then filters the rows
+    that define ``x`` and may move down a join to them (as a semi-join's probe side) even
+    though it holds a subquery. None for anything else.
+
+    Uncorrelated is proved conservatively: the subquery reads catalog tables only (no
+    CTE, view, derived table or nested subquery), and each of its columns is qualified by
+    one of its own aliases or, unqualified, named by one of its tables.
+    """
+    if not isinstance(e, exp.In) or e.args.get("query") is None or is_volatile(e):
+        return None
+    probe = e.this
+    if probe is None or has_subquery(probe) or is_volatile(probe):
+        return None
+    q = e.args["query"]
+    sel = q.this if isinstance(q, exp.Subquery) else q
+    if not isinstance(sel, exp.Select) or sel.args.get("with_") is not None:
+        return None
+    if any(n is not sel for n in sel.find_all(exp.Query, exp.Subquery, exp.Exists)):
+        return None
+    from_ = sel.args.get("from_")
+    if from_ is None:
+        return None
+    ctes = {**(q.meta.get("xpdb_ctes") or {}), **(sel.meta.get("xpdb_ctes") or {})}
+    aliases: set[str] = set()
+    names: set[str] = set()
+    for item in [from_.this] + [j.this for j in sel.args.get("joins") or []]:
+        if not isinstance(item, exp.Table) or item.args.get("db") or item.name in ctes:
+            return None
+        cols = schemas.table_columns(item.name)
+        if cols is None:
+            return None
+        aliases.add(item.alias_or_name.lower())
+        names.update(c.lower() for c in cols)
+    for c in sel.find_all(exp.Column):
+        if isinstance(c.this, exp.Star):
+            continue
+        if c.table:
+            if c.table.lower() not in aliases:
+                return None
+        elif c.name.lower() not in names:
+            return None
+    return probe
+
+
 class _Pushdown:
     def __init__(self, root: p.Node, schemas: Schemas):
         self.schemas = schemas
@@ -98,7 +143,10 @@ class _Pushdown:
         scopes = [ls, rs]
 
         def side(e: exp.Expression) -> set[int] | None:
-            return homes(e, scopes) if _movable(e) else None
+            if _movable(e):
+                return homes(e, scopes)
+            probe = semi_probe(e, self.schemas)
+            return homes(probe, scopes) if probe is not None else None
 
         to_left: list[exp.Expression] = []
         to_right: list[exp.Expression] = []
