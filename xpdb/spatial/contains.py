@@ -59,7 +59,7 @@ PIP_CELLS_PER_ITEM = 256.0
 PIP_ENTRIES_PER_ITEM = 512.0
 PIP_MAX_CELLS = 1 << 23
 #: (edge, cell) pairs CellStates may expand; beyond, every cell is left unknown
-CELL_EDGE_BUDGET = 1 << 25
+CELL_EDGE_BUDGET = 1 << 24
 #: cell states: the cell's points need the exact test / lie in no polygon / (>= 0) lie in
 #: exactly that polygon, interior
 UNKNOWN, NO_POLYGON = -2, -1
