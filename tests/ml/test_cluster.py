@@ -224,6 +224,22 @@ def test_dbscan_all_noise_isolated_points_and_errors(device, density):
         DBSCAN(metric="chebyshev").fit(_on(device, density))
 
 
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "cosine"])
+def test_dbscan_degenerate_shapes_match_sklearn(device, metric):
+    """The sweep direction on degenerate data: one row, one feature, identical rows, and
+    rows spread along a diagonal (the widest direction is no coordinate)."""
+    rng = np.random.default_rng(3)
+    t = rng.uniform(0, 10, 300)
+    diagonal = np.stack([t, t + rng.normal(0, 0.05, 300), -t], axis=1) + 1.0
+    cases = [np.array([[1.0, 2.0]]), rng.uniform(0, 5, (200, 1)) + 1.0,
+             np.ones((20, 3)), diagonal]
+    for X in cases:
+        for eps in (0.05, 0.3):
+            sk = skc.DBSCAN(eps=eps, min_samples=3, metric=metric).fit(X)
+            ours = DBSCAN(eps=eps, min_samples=3, metric=metric).fit(_on(device, X))
+            np.testing.assert_array_equal(_np(ours.labels_), sk.labels_)
+
+
 def test_registered_in_xpdb_ml():
     import xpdb.ml
 
