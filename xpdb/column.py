@@ -305,8 +305,8 @@ class Column:
         kept), and a table computes the positions once for all its columns.
         """
         xp = self.xp
-        take = xp.take if isinstance(self.data, xp.ndarray) and self.data.ndim == 1 else None
-        data = take(self.data, positions) if take else self.data[positions]
+        plain = isinstance(self.data, xp.ndarray) and self.data.ndim == 1
+        data = xp.take(self.data, positions) if plain else self.data[positions]
         validity = None if self.validity is None else xp.take(self.validity, positions)
         return Column(self.dtype, data, validity, self.dictionary, self.device)
 

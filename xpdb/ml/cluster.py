@@ -716,6 +716,11 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         aux = None if aux is None else aux[order]
         key = key_all[order]
         ws = None if w is None else w[order]
+        if _nk.usable(xp, P, metric.name):
+            core_pos, labels_sorted = _dbscan_fused(
+                xp, P, aux, key, ws, thr, reach, metric.name == "cosine", order,
+                self.min_samples)
+            return self._finish(xp, Xa, order, core_pos, labels_sorted)
         cell = metric.block_bytes(1, d, Xa.dtype.itemsize)
         budget = _budget(xp)
 
@@ -728,11 +733,6 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                                   None if aux is None else aux[b]) <= thr
 
         everyone = xp.arange(n)
-        if _nk.usable(xp, P, metric.name):
-            core_pos, labels_sorted = _dbscan_fused(
-                xp, P, aux, key, ws, thr, reach, metric.name == "cosine", order,
-                self.min_samples)
-            return self._finish(xp, Xa, order, core_pos, labels_sorted)
         # 1. weighted neighbour counts -> core points (positions in sweep order)
         counts = xp.zeros(n, dtype=np.float64)
         n_nbrs = xp.zeros(n, dtype=np.int64)

@@ -28,8 +28,8 @@ cell, box test, crossing test) and returns each point's polygon count and first 
 ``xpdb_pip_emit`` then writes every point's pairs at the prefix sum of the counts, so the
 output needs no sort or compaction (only points in two or more polygons scan again); its
 twin assembles the same arrays from the single hits and the pair path (``xpdb_pip_pairs``,
-one thread per pair, on the GPU). Kernels and twins use the same arithmetic (no fused multiply-add),
-so they agree bit for bit; tests compare them.
+one thread per pair, on the GPU). Kernels and twins use the same arithmetic (no fused
+multiply-add), so they agree bit for bit; tests compare them.
 """
 
 from __future__ import annotations
@@ -179,11 +179,10 @@ class CellStates:
         cx = index.x0 + (clean % index.nx + 0.5) * index.cw
         cy = index.y0 + (clean // index.nx + 0.5) * index.ch
         # a centre that rounds into a neighbour cell would answer for the wrong cell
-        clean = clean[index.point_cells(cx, cy) == clean]
+        home = index.point_cells(cx, cy) == clean
+        clean, cx, cy = clean[home], cx[home], cy[home]
         if clean.shape[0] == 0:
             return
-        cx = index.x0 + (clean % index.nx + 0.5) * index.cw
-        cy = index.y0 + (clean // index.nx + 0.5) * index.ch
         count, first = point_hits(cx, cy, index, edges, "contains")
         self.state[clean] = xp.where(count == 1, first,
                                      xp.where(count == 0, NO_POLYGON, UNKNOWN))
