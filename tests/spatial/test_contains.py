@@ -305,3 +305,23 @@ def test_cell_states_skip_long_edges(device):
     edges = contains_mod.PolygonEdges(ga)
     assert contains_mod.CellStates(idx, edges).n_known > 0
     assert contains_mod.CellStates(idx, edges, budget=10).n_known == 0
+
+
+@needs_shapely
+def test_index_is_kept_with_the_polygons(device, rng):
+    """A second join to the same polygons reuses their grid, edge bands and cell states and
+    gives the same pairs; a join of a very different size builds a grid of its own; a new
+    array (``take``) starts without them."""
+    polys = random_polygons(rng, 80)
+    ga = from_shapely(polys, device)
+    dev = get_device(device)
+    x, y = dev.asarray(rng.uniform(-5, 105, 20000)), dev.asarray(rng.uniform(-5, 105, 20000))
+    first = as_pairs(*points_in_polygons(x, y, ga))
+    kept = ga._derived["pip"]
+    assert as_pairs(*points_in_polygons(x, y, ga)) == first
+    assert ga._derived["pip"] is kept
+    assert first == oracle_pairs(dev.to_host(x), dev.to_host(y), polys, "within")
+    few = as_pairs(*points_in_polygons(x[:500], y[:500], ga))
+    assert ga._derived["pip"][0] != kept[0]
+    assert few == [pg for pg in first if pg[0] < 500]
+    assert "pip" not in ga.take(np.arange(len(ga)))._derived

@@ -285,19 +285,56 @@ def points_in_polygons(
     if x.shape != y.shape or x.ndim != 1:
         raise XpdbError(f"points_in_polygons: x and y must be 1-d of equal length, got "
                         f"{x.shape} and {y.shape}")
-    if index is None:
-        index = pip_index(polygons, int(x.shape[0]))
     if max_pairs is None:
         max_pairs = MAX_PAIRS_GPU if dev.is_gpu else MAX_PAIRS_CPU
     if method not in ("auto", "pairs", "points"):
         msg = f"points_in_polygons: unknown method {method!r}; use 'auto', 'pairs' or 'points'"
         raise XpdbError(msg)
-    edges = PolygonEdges(polygons)
     with dev.guard():
+        if index is None:
+            index, edges, cells = pip_structures(polygons, int(x.shape[0]))
+        else:
+            edges = polygon_edges(polygons)
+            cells = None
         if method == "pairs":
             return _by_pairs(xp, x, y, index, edges, predicate, max_pairs)
-        cells = CellStates(index, edges)
+        if cells is None:
+            cells = CellStates(index, edges)
         return _by_points(xp, x, y, index, edges, predicate, max_pairs, cells)
+
+
+def polygon_edges(polygons: GeometryArray) -> PolygonEdges:
+    """The :class:`PolygonEdges` of ``polygons``, built once and kept with the array."""
+    edges = polygons._derived.get("edges")
+    if edges is None:
+        edges = polygons._derived["edges"] = PolygonEdges(polygons)
+    return edges
+
+
+def pip_structures(polygons: GeometryArray, n_points: int
+                   ) -> tuple[GridIndex, PolygonEdges, CellStates]:
+    """The grid index (:func:`pip_index`), edge bands and cell states for joining
+    ``n_points`` points to ``polygons``, kept with the array for the next join of a similar
+    size (the grid depends on the number of points only through its fineness): a zones
+    table joined again and again builds them once, as GeoPandas builds a GeoDataFrame's
+    ``sindex`` once. Only the latest grid is kept."""
+    key = ("pip", _pip_cells_per_item(len(polygons), n_points))
+    hit = polygons._derived.get("pip")
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    index = pip_index(polygons, n_points)
+    edges = polygon_edges(polygons)
+    out = (index, edges, CellStates(index, edges))
+    polygons._derived["pip"] = (key, out)
+    return out
+
+
+def _pip_cells_per_item(n_polygons: int, n_points: int) -> float:
+    """Grid cells per polygon for ``n_points`` points, rounded down to a power of two so
+    that joins of similar sizes share one grid."""
+    m = max(n_polygons, 1)
+    per_item = min(PIP_CELLS_PER_ITEM, PIP_MAX_CELLS / m, n_points / (4.0 * m))
+    return float(2.0 ** np.floor(np.log2(max(per_item, 4.0))))
 
 
 def pip_index(polygons: GeometryArray, n_points: int) -> GridIndex:
@@ -305,9 +342,8 @@ def pip_index(polygons: GeometryArray, n_points: int) -> GridIndex:
     ``PIP_CELLS_PER_ITEM`` cells a polygon, so most cells hold no edge and answer for their
     points at once) when the points far outnumber the cells, never more cells than a
     quarter of the points (testing the cells' centres must stay cheaper than the points)."""
-    m = max(len(polygons), 1)
-    per_item = min(PIP_CELLS_PER_ITEM, PIP_MAX_CELLS / m, n_points / (4.0 * m))
-    return GridIndex(polygons, cells_per_item=max(per_item, 4.0),
+    per_item = _pip_cells_per_item(len(polygons), n_points)
+    return GridIndex(polygons, cells_per_item=per_item,
                      max_entries_per_item=max(PIP_ENTRIES_PER_ITEM * per_item
                                               / PIP_CELLS_PER_ITEM, 16.0))
 

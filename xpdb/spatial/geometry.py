@@ -110,6 +110,14 @@ class GeometryArray:
     device : str or Device, optional
         Where the arrays live; by default the device of ``x``.
 
+    Notes
+    -----
+    A GeometryArray is immutable, as an Arrow array: operations return new arrays, and
+    structures derived from the coordinates (the point-in-polygon grid, edge bands and cell
+    states) are built on first use and kept with the array, as GeoPandas keeps a
+    GeoDataFrame's ``sindex``. The arrays passed in are used without a copy where their
+    device and dtype already fit, so do not modify them afterwards.
+
     Examples
     --------
     >>> g = polygons([0, 4, 4, 0, 0], [0, 0, 4, 4, 0], ring_offsets=[0, 5], geom_offsets=[0, 1])
@@ -119,7 +127,7 @@ class GeometryArray:
     (array([0.]), array([0.]), array([4.]), array([4.]))
     """
 
-    __slots__ = ("device", "geom_type", "offsets", "validity", "x", "y")
+    __slots__ = ("_derived", "device", "geom_type", "offsets", "validity", "x", "y")
 
     def __init__(
         self,
@@ -144,6 +152,9 @@ class GeometryArray:
         self.y = dev.asarray(y, dtype=np.float64)
         self.offsets: tuple[Any, ...] = tuple(dev.asarray(o, dtype=np.int64) for o in offsets)
         self.validity = None if validity is None else dev.asarray(validity, dtype=bool)
+        # structures derived from the coordinates (the point-in-polygon index), built on
+        # first use and kept: the array is immutable, as an Arrow array
+        self._derived: dict[Any, Any] = {}
         if len(self.offsets) != NESTING[gt]:
             msg = (
                 f"a {gt} array needs {NESTING[gt]} offsets arrays (outermost first), "

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import XpdbError
 from ..kernels._xp import bincount
-from .contains import PolygonEdges, pair_test, points_in_polygons
+from .contains import PolygonEdges, pair_test, points_in_polygons, polygon_edges
 from .geometry import POINT, GeometryArray, expand_ranges
 from .index import GridIndex, _chunks, sort_pairs
 from .polygon_relate import polygons_contain, polygons_within
@@ -144,7 +144,7 @@ def polygons_intersect(
     li, ri = GridIndex(right).query_bounds(*bounds(left))
     if li.shape[0] == 0:
         return li, ri
-    le, re_ = PolygonEdges(left), PolygonEdges(right)
+    le, re_ = polygon_edges(left), polygon_edges(right)
     # vertex tests first (linear in edges): they settle overlapping pairs and most touching
     # ones; the quadratic edge-edge test runs only on the rest
     hit = _ring_vertex_inside(xp, li, ri, left, re_)

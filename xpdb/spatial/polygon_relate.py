@@ -78,7 +78,7 @@ import numpy as np
 
 from ..errors import TypeError as XpdbTypeError
 from ..kernels._xp import bincount, is_numpy
-from .contains import PolygonEdges, pair_test
+from .contains import PolygonEdges, pair_test, polygon_edges
 from .geometry import GeometryArray, expand_ranges, segment_ids
 from .index import GridIndex, _chunks, sort_pairs
 
@@ -199,7 +199,7 @@ def _contains(
     sel = xp.nonzero(ok)[0]
     if sel.shape[0] == 0:
         return out
-    ae, be = PolygonEdges(a), PolygonEdges(b)
+    ae, be = polygon_edges(a), polygon_edges(b)
     pa, pb = ai[sel], bi[sel]
     box = [v[pb] for v in bb]
     # pairs in chunks of about `budget` band entries + vertices (linear memory); the
