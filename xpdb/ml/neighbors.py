@@ -31,6 +31,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from ..device import device_of
 from ..errors import NotSupportedError
+from . import _topk_kernels as _topk
 from ._data import (
     DataError,
     Twin,
@@ -190,16 +191,25 @@ def _kneighbors(xp: Any, metric: _Metric, Q: Any, X: Any, x_aux: Any, k: int,
         q, q_aux = metric.prepare(xp, Q[qs])
         q_m2 = q * -2 if metric.name == "euclidean" else None
         best_d = best_i = None
+        # on the GPU the top-k kernels select from each block (and add |x|^2 as they read)
+        top = (_topk.TopK(xp, q.shape[0], k, X.dtype) if _topk.usable(xp, X, k)
+               else None)
         for c0 in range(0, n, chunk):
             c1 = min(c0 + chunk, n)
             if metric.name == "euclidean":
                 # ranking key only, -2 q.x + |x|^2 (|q|^2 is constant per row): one product
                 # and one pass over the block; the chosen k are made exact below
                 D = q_m2 @ X[c0:c1].T
+                if top is not None:
+                    top.add(D, x_aux[c0:c1], c0)
+                    continue
                 D += x_aux[None, c0:c1]
             else:
                 D = metric.reduced(xp, q, q_aux, X[c0:c1],
                                    None if x_aux is None else x_aux[c0:c1])
+                if top is not None:
+                    top.add(D, None, c0)
+                    continue
             vals, cols = _smallest_k(xp, D, min(k, c1 - c0))
             cols = cols + c0
             if best_d is not None:
@@ -208,6 +218,8 @@ def _kneighbors(xp: Any, metric: _Metric, Q: Any, X: Any, x_aux: Any, k: int,
                 vals, pos = _select_k(xp, vals, k)
                 cols = xp.take_along_axis(cols, pos, axis=1)
             best_d, best_i = vals, cols
+        if top is not None:
+            best_d, best_i = top.result()
         if metric.name == "euclidean":
             # exact squared distances of the k chosen (the matrix-product form also loses
             # digits for near points: sqrt of rounding noise for duplicates), re-sorted
