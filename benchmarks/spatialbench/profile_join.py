@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.spatialbench.run import sample_points, zone_map, zones_xpdb
 from xpdb.device import get_device
-from xpdb.spatial import points, sjoin
+from xpdb.spatial import contains, points, sjoin
 from xpdb.spatial.contains import CellStates, PolygonEdges, pip_index, point_hits
 
 
@@ -42,6 +42,8 @@ def main() -> None:
     ap.add_argument("--polygons", default="1000,10000")
     ap.add_argument("--device", default="gpu")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--cells-per-item", default=None,
+                    help="comma-separated grid cells per polygon to try (default: xpdb's)")
     a = ap.parse_args()
     dev = get_device(a.device)
     x, y = sample_points(int(a.points))
@@ -54,7 +56,7 @@ def main() -> None:
         cells = CellStates(index, edges)
         per_cell = dev.xp.diff(index.cell_offsets)
         rec = {
-            "polygons": m, "points": int(dx.shape[0]), "grid": f"{index.nx}x{index.ny}",
+            "polygons": m, "cells_per_item": contains.PIP_CELLS_PER_ITEM, "points": int(dx.shape[0]), "grid": f"{index.nx}x{index.ny}",
             "entries": int(index.entry_item.shape[0]),
             "mean_items_per_cell": float(per_cell.mean()),
             "max_items_per_cell": int(per_cell.max()),
