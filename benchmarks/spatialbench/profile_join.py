@@ -49,14 +49,20 @@ def main() -> None:
     x, y = sample_points(int(a.points))
     dx, dy = dev.asarray(x), dev.asarray(y)
     del x, y
-    for m in (int(v) for v in a.polygons.split(",")):
+    fineness = ([None] if a.cells_per_item is None
+                else [float(v) for v in a.cells_per_item.split(",")])
+    for m, per in ((int(v), f) for v in a.polygons.split(",") for f in fineness):
+        if per is not None:
+            contains.PIP_CELLS_PER_ITEM = per
+            contains.PIP_MAX_CELLS = max(contains.PIP_MAX_CELLS, int(per * m))
         zones = zones_xpdb(zone_map(m), dev)
         n = int(dx.shape[0])
         index, edges = pip_index(zones, n), PolygonEdges(zones)
         cells = CellStates(index, edges)
         per_cell = dev.xp.diff(index.cell_offsets)
         rec = {
-            "polygons": m, "cells_per_item": contains.PIP_CELLS_PER_ITEM, "points": int(dx.shape[0]), "grid": f"{index.nx}x{index.ny}",
+            "polygons": m, "cells_per_item": contains.PIP_CELLS_PER_ITEM,
+            "points": int(dx.shape[0]), "grid": f"{index.nx}x{index.ny}",
             "entries": int(index.entry_item.shape[0]),
             "mean_items_per_cell": float(per_cell.mean()),
             "max_items_per_cell": int(per_cell.max()),
