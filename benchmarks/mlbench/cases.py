@@ -69,7 +69,8 @@ class Case:
 
     ``params`` go to every peer, ``sk_params`` only to scikit-learn, ``xp_params`` only to
     xpdb; ``warm_params`` replace some for the GPU's untimed warm-up on a few rows (kernel
-    compilation and library start-up).
+    compilation and library start-up); ``warm_rows`` sets how many (None: all, for
+    estimators whose kernels are specialized by data size, as the trees' histogram kernels).
     """
 
     name: str
@@ -88,6 +89,7 @@ class Case:
     sk_params: dict[str, Any] = field(default_factory=dict)
     xp_params: dict[str, Any] = field(default_factory=dict)
     warm_params: dict[str, Any] = field(default_factory=dict)
+    warm_rows: int | None = 2048
     dtype: str = "float32"
     supervised: bool = True
     data_key: str = ""        # cases with the same key share one data set (default: name)
@@ -275,5 +277,5 @@ CASES: dict[str, Case] = {c.name: c for c in [
          params={"n_estimators": 100, "max_depth": 12, "max_features": "sqrt",
                  "bootstrap": True, "min_samples_split": 5, "min_samples_leaf": 2,
                  "random_state": 42},
-         sk_params={"n_jobs": -1}, warm_params={"n_estimators": 2}),
+         sk_params={"n_jobs": -1}, warm_params={"n_estimators": 2}, warm_rows=None),
 ]}

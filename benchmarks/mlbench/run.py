@@ -43,7 +43,6 @@ from machine_info import basics
 from mlbench.cases import CASES, CUML_SPEEDUP, PEERS, TARGET_SPEEDUP, Case, Data
 
 DEFAULT_PEERS = "xpdb-gpu,sklearn,xpdb-cpu"
-GPU_WARM_ROWS = 2048
 Message = tuple[Any, ...]
 
 
@@ -83,7 +82,7 @@ def measure(case: Case, peer: str, data: Data, repeats: int,
     if peer == "xpdb-gpu":
         # CUDA context, cuBLAS handles and kernel compilation, on a few rows, off the clock
         t0 = time.perf_counter()
-        m = min(X.shape[0], GPU_WARM_ROWS)
+        m = X.shape[0] if case.warm_rows is None else min(X.shape[0], case.warm_rows)
         Xw = put(X[:m])
         est = case.build(peer, data, warm=True)
         _quiet(caught, est.fit, *((Xw, put(y[:m])) if y is not None else (Xw,)))

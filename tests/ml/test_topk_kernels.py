@@ -96,6 +96,7 @@ def test_kneighbors_through_the_kernels(monkeypatch, metric):
     monkeypatch.setattr(tk, "usable", lambda xp, X, k: 1 <= k <= tk.MAX_K)
     monkeypatch.setattr(tk, "TopK", emulated)
     monkeypatch.setattr(neighbors, "_budget", lambda xp: 40 * 1024)
+    monkeypatch.setattr(neighbors, "TOPK_KERNEL_CHUNK", 64)  # several merges
     rng = np.random.default_rng(3)
     X, Q = rng.normal(size=(300, 6)), rng.normal(size=(17, 6))
     got_d, got_i = NearestNeighbors(n_neighbors=4, metric=metric).fit(X).kneighbors(Q)

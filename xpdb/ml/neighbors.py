@@ -135,6 +135,8 @@ class _Metric:
 #: Group width of the two-stage top-k: row minima over groups of this many columns pick the
 #: ``k`` groups that must hold the ``k`` smallest entries.
 TOPK_GROUP = 64
+#: training rows per block on the top-k kernel path (GPU)
+TOPK_KERNEL_CHUNK = 1 << 14
 
 
 def _select_k(xp: Any, D: Any, k: int) -> tuple[Any, Any]:
@@ -183,8 +185,14 @@ def _kneighbors(xp: Any, metric: _Metric, Q: Any, X: Any, x_aux: Any, k: int,
     budget = budget or _budget(xp)
     # training chunks small enough that a block holds at least ~256 queries, a multiple of
     # the top-k group width
-    chunk = int(budget // (256 * metric.block_bytes(1, d, itemsize)))
-    chunk = max(k, min(n, chunk // TOPK_GROUP * TOPK_GROUP or chunk))
+    use_top = _topk.usable(xp, X, k)
+    if use_top:
+        # the top-k kernels run a warp per query row: narrow chunks, so that a block has
+        # thousands of rows and fills the GPU
+        chunk = max(k, min(n, TOPK_KERNEL_CHUNK))
+    else:
+        chunk = int(budget // (256 * metric.block_bytes(1, d, itemsize)))
+        chunk = max(k, min(n, chunk // TOPK_GROUP * TOPK_GROUP or chunk))
     out_d = xp.empty((Q.shape[0], k), dtype=X.dtype)
     out_i = xp.empty((Q.shape[0], k), dtype=np.int64)
     for qs in _row_blocks(Q.shape[0], metric.block_bytes(chunk, d, itemsize), budget):
@@ -192,8 +200,7 @@ def _kneighbors(xp: Any, metric: _Metric, Q: Any, X: Any, x_aux: Any, k: int,
         q_m2 = q * -2 if metric.name == "euclidean" else None
         best_d = best_i = None
         # on the GPU the top-k kernels select from each block (and add |x|^2 as they read)
-        top = (_topk.TopK(xp, q.shape[0], k, X.dtype) if _topk.usable(xp, X, k)
-               else None)
+        top = _topk.TopK(xp, q.shape[0], k, X.dtype) if use_top else None
         for c0 in range(0, n, chunk):
             c1 = min(c0 + chunk, n)
             if metric.name == "euclidean":
