@@ -288,6 +288,33 @@ def test_join_is_indexed_not_a_cross_product(db, data, monkeypatch):
     assert k < n * m / 5  # pairs found, far fewer than the cross product's
 
 
+def test_zones_table_keeps_its_index_between_queries(db, data, monkeypatch):
+    """Joining the same stored zones again reuses their grid (built once); a WHERE on the
+    zones (other rows) builds one for those rows; every answer matches shapely's."""
+    from xpdb.spatial import contains
+
+    pts, _, zones = data
+    builds = []
+    real = contains.pip_index
+    monkeypatch.setattr(contains, "pip_index",
+                        lambda *a, **kw: (builds.append(1), real(*a, **kw))[1])
+    want = _per_zone(pts, _contains_pairs(zones, pts))
+    for _ in range(3):
+        assert_tables_equal(db.sql(ZONE_JOIN + " ORDER BY z.zone").to_arrow(), want,
+                            rtol=1e-12)
+    assert len(builds) == 1
+    some = [i for i in range(len(zones)) if i % 2 == 0]
+    q = ("SELECT z.zone, count(*) AS n, avg(t.fare) AS fare FROM pts t JOIN "
+         "(SELECT * FROM zones WHERE zone IN ({})) z ON ST_Contains(z.geom, "
+         "ST_Point(t.lon, t.lat)) GROUP BY z.zone ORDER BY z.zone").format(
+             ", ".join(f"'z{i}'" for i in some))
+    pairs = _contains_pairs(zones, pts)
+    assert_tables_equal(db.sql(q).to_arrow(),
+                        _per_zone(pts, pairs[pairs["zi"].isin(some)]), rtol=1e-12)
+    assert len(builds) == 2
+    assert_tables_equal(db.sql(ZONE_JOIN + " ORDER BY z.zone").to_arrow(), want, rtol=1e-12)
+
+
 def test_join_intersects_residual_and_outer(db, data):
     pts, _, zones = data
     pairs = _contains_pairs(zones, pts, "intersects")

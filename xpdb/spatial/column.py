@@ -73,6 +73,16 @@ def validity_of(col: Column) -> Any:
     return valid
 
 
+def _same_ids(col: Column, ids: Any) -> bool:
+    """Whether the column's dictionary ids equal ``ids`` (the same array, or equal values)."""
+    if ids is col.data:
+        return True
+    if ids.shape != col.data.shape:
+        return False
+    xp = col.xp
+    return bool(col.device.scalar(xp.all(ids == col.data)))
+
+
 def _identity(col: Column) -> bool:
     geoms: GeometryArray = col.dictionary  # type: ignore[assignment]
     n = len(col)
@@ -85,7 +95,19 @@ def _identity(col: Column) -> bool:
 def geometries(col: Column) -> GeometryArray:
     """The column's geometries in row order (nulls as null rows), on its device."""
     geoms: GeometryArray = col.dictionary  # type: ignore[assignment]
-    out = geoms if _identity(col) else geoms.take(col.data)
+    if col.validity is None:
+        # the rows of a stored column are the same from query to query: keep the gathered
+        # array with the dictionary, so what is derived from it (a spatial join's index)
+        # is kept too
+        kept = geoms._derived.get("rows")
+        if kept is not None and _same_ids(col, kept[0]):
+            return kept[1]
+    if _identity(col):
+        out = geoms
+    else:
+        out = geoms.take(col.data)
+        if col.validity is None:
+            geoms._derived["rows"] = (col.data, out)
     if col.validity is not None:
         valid = col.validity if out.validity is None else col.validity & out.validity
         out = GeometryArray(out.geom_type, out.x, out.y, out.offsets, valid, out.device)
