@@ -47,6 +47,7 @@ from ..kernels._xp import (
     stable_argsort,
 )
 from ..kernels.dense_agg import group_max, group_min
+from . import _forest_kernels
 from ._data import get_xp, to_device
 
 __all__ = ["Binned", "Criterion", "Forest", "GrowParams", "Rows", "bin_features",
@@ -333,6 +334,9 @@ def forest_sum(forest: Forest, X: Any, n_groups: int = 1) -> Any:
     trees as in multinomial boosting) and the result is (n_samples, n_groups).
     """
     xp = get_xp(X)
+    if _forest_kernels.usable(xp, forest, n_groups):
+        # the GPU: one fused kernel, a thread per sample walking every tree
+        return _forest_kernels.forest_sum(xp, forest, X, n_groups)
     n = X.shape[0]
     width = forest.value.shape[1] if n_groups == 1 else n_groups
     out = xp.zeros((n, width), dtype=np.float64)
