@@ -276,6 +276,6 @@ CASES: dict[str, Case] = {c.name: c for c in [
          _accuracy, "accuracy", "diff",
          params={"n_estimators": 100, "max_depth": 12, "max_features": "sqrt",
                  "bootstrap": True, "min_samples_split": 5, "min_samples_leaf": 2,
-                 "random_state": 42},
-         sk_params={"n_jobs": -1}, warm_params={"n_estimators": 2}, warm_rows=None),
+                 "random_state": 42, "n_jobs": -1},  # xpdb: threads on the CPU only
+         warm_params={"n_estimators": 2}, warm_rows=None),
 ]}

@@ -169,15 +169,36 @@ def test_random_state_reproducible_and_trees_in_batches(device, monkeypatch):
     assert to_host(est.apply(V)).max() < est.forest_.n_nodes
 
 
+def test_n_jobs_grows_the_same_forest(device, monkeypatch):
+    """Threads grow the same batches (one tree each here) into the same forest."""
+    Xt, Xv, yt, _ = _split("multiclass")
+    X, y, V = on_device(Xt, device), on_device(yt, device), on_device(Xv, device)
+    monkeypatch.setitem(_tree.ENTRY_BUDGET, "gpu" if device == "gpu" else "cpu", 1000)
+    one = ens.RandomForestClassifier(n_estimators=7, random_state=5).fit(X, y)
+    many = ens.RandomForestClassifier(n_estimators=7, random_state=5, n_jobs=-1).fit(X, y)
+    three = ens.RandomForestRegressor(n_estimators=7, random_state=5, n_jobs=3).fit(X, y)
+    single = ens.RandomForestRegressor(n_estimators=7, random_state=5).fit(X, y)
+    for a, b in ((one, many), (three, single)):
+        assert a.n_estimators_ == b.n_estimators_ == 7
+        for f in ("feature", "threshold", "left", "value"):
+            np.testing.assert_array_equal(to_host(getattr(a.forest_, f)),
+                                          to_host(getattr(b.forest_, f)))
+    np.testing.assert_array_equal(to_host(one.predict_proba(V)), to_host(many.predict_proba(V)))
+    with pytest.raises(xpdb.errors.XpdbError, match="n_jobs=0 must be a nonzero integer"):
+        ens.RandomForestClassifier(n_estimators=2, n_jobs=0).fit(X, y)
+
+
 def test_verbose_and_time_budget(device, monkeypatch, capsys):
     Xt, _, yt, _ = _split("binary")
     X, y = on_device(Xt, device), on_device(yt, device)
     monkeypatch.setitem(_tree.ENTRY_BUDGET, "gpu" if device == "gpu" else "cpu", 1000)
-    rf = ens.RandomForestClassifier(n_estimators=50, verbose=1, time_budget=1e-9,
-                                    n_jobs=4).fit(X, y)
+    rf = ens.RandomForestClassifier(n_estimators=50, verbose=1, time_budget=1e-9).fit(X, y)
     assert rf.n_estimators_ == 1  # one batch always runs
     err = capsys.readouterr().err
     assert "trees 1/50 built" in err and "time budget" in err
+    # with threads (the CPU), one batch a thread
+    rf = ens.RandomForestClassifier(n_estimators=50, time_budget=1e-9, n_jobs=3).fit(X, y)
+    assert rf.n_estimators_ == (1 if device == "gpu" else 3)
     gb = ens.HistGradientBoostingClassifier(max_iter=200, time_budget=1e-9).fit(X, y)
     assert gb.n_iter_ == 1 and gb.stopped_by_ == "time_budget"
     ens.HistGradientBoostingClassifier(max_iter=3, verbose=1).fit(X, y)

@@ -30,7 +30,8 @@ be installed, tests compare quality against it; it is never imported by this mod
 
 Not supported (yet): missing values in ``X`` (impute first), early stopping and
 validation fractions, categorical features, ``oob_score``, ``class_weight``,
-``min_impurity_decrease``, monotonic constraints. ``n_jobs`` is accepted and ignored.
+``min_impurity_decrease``, monotonic constraints. ``n_jobs`` sets the forests' threads on
+the CPU (batches of trees grown side by side; the same forest for every ``n_jobs``).
 
 Examples
 --------
@@ -47,8 +48,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
@@ -75,6 +78,18 @@ __all__ = ["HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
            "RandomForestClassifier", "RandomForestRegressor"]
 
 _SEED_MAX = 2**31 - 1
+
+
+def _n_threads(owner: str, n_jobs: int | None) -> int:
+    """Threads for ``n_jobs`` as joblib counts them: None -> 1, -1 -> every core, -2 -> all
+    but one..."""
+    if n_jobs is None:
+        return 1
+    if not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool) or n_jobs == 0:
+        raise DataError(f"{owner}: n_jobs={n_jobs!r} must be a nonzero integer or None "
+                        "(-1: every core)")
+    cores = os.cpu_count() or 1
+    return max(1, int(n_jobs) if n_jobs > 0 else cores + 1 + int(n_jobs))
 
 
 def _check_int(name: str, value: Any, low: int, allow_none: bool = False) -> None:
@@ -222,26 +237,44 @@ class _BaseForest(BaseEstimator):
         # trees per batch: the row entries of one histogram pass stay within the budget
         per_tree = max(1, min(n, n_drawn) * min(mf, n_features))
         batch = max(1, _tree.ENTRY_BUDGET[_tree.device_kind(xp)] // per_tree)
+        starts = list(range(0, self.n_estimators, batch))
+
+        def grow_batch(first: int) -> Any:
+            t = min(batch, self.n_estimators - first)
+            rows = self._rows(xp, boot_seeds[first:first + t], n, n_drawn, sw, y, crit)
+            forest, _ = _tree.grow(binned, rows, t, crit, params,
+                                   feature_rng=xp.random.RandomState(int(feat_seeds[first])))
+            return forest
+
+        # on the CPU, n_jobs threads grow batches side by side (NumPy releases the GIL in
+        # its loops); the batches, and so the forest, are the same for every n_jobs
+        jobs = _n_threads(name, self.n_jobs)
+        jobs = 1 if dev.is_gpu else min(jobs, len(starts))
         start = time.perf_counter()
         parts = []
         built = 0
-        while built < self.n_estimators:
-            elapsed = time.perf_counter() - start
-            if built and self.time_budget is not None and elapsed >= self.time_budget:
-                if self.verbose:
-                    print(f"[{name}] time budget of {self.time_budget}s reached after "
-                          f"{built} trees", file=sys.stderr)
-                break
-            t = min(batch, self.n_estimators - built)
-            rows = self._rows(xp, boot_seeds[built:built + t], n, n_drawn, sw, y, crit)
-            forest, _ = _tree.grow(binned, rows, t, crit, params,
-                                   feature_rng=xp.random.RandomState(int(feat_seeds[built])))
-            parts.append(forest)
-            built += t
-            if self.verbose:
-                print(f"[{name}] trees {built}/{self.n_estimators} built, depth "
-                      f"{forest.depth}, {forest.n_nodes} nodes in this batch "
-                      f"({time.perf_counter() - start:.2f}s)", file=sys.stderr)
+        pool = ThreadPoolExecutor(jobs) if jobs > 1 else None
+        try:
+            for w in range(0, len(starts), jobs):
+                elapsed = time.perf_counter() - start
+                if built and self.time_budget is not None and elapsed >= self.time_budget:
+                    if self.verbose:
+                        print(f"[{name}] time budget of {self.time_budget}s reached after "
+                              f"{built} trees", file=sys.stderr)
+                    break
+                wave = starts[w:w + jobs]
+                grown = (list(pool.map(grow_batch, wave)) if pool is not None
+                         else [grow_batch(f) for f in wave])
+                for forest in grown:
+                    parts.append(forest)
+                    built += forest.n_trees
+                    if self.verbose:
+                        print(f"[{name}] trees {built}/{self.n_estimators} built, depth "
+                              f"{forest.depth}, {forest.n_nodes} nodes in this batch "
+                              f"({time.perf_counter() - start:.2f}s)", file=sys.stderr)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
         self.forest_ = _tree.concat_forests(xp, parts)
         self.n_estimators_ = built
         self.feature_importances_ = _tree.importances(xp, self.forest_, n_features)
@@ -283,14 +316,16 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
         Quantile bins per feature; split thresholds lie on bin edges.
     random_state : int, RandomState or None
         Reproducible on one device (CPU and GPU draw different random numbers).
-    n_jobs : ignored
-        Accepted for compatibility: the work is vectorized, on every core NumPy uses or
-        on the GPU.
+    n_jobs : int, optional
+        On the CPU, threads growing batches of trees side by side (joblib's counting:
+        None is 1, -1 every core); each batch holds its own histogram arrays, so memory
+        grows with it. The forest is the same for every value. Ignored on the GPU.
     verbose : int, default 0
         Print one line per batch of trees (count, depth, time) to stderr.
     time_budget : float, optional
         Seconds the fit may take: no new batch of trees starts once they are spent (at
-        least one batch is built); ``n_estimators_`` tells how many trees were built.
+        least one batch is built, one per thread with ``n_jobs``); ``n_estimators_`` tells
+        how many trees were built.
         Batches hold as many trees as a memory budget allows (all of them for small data).
 
     Attributes
