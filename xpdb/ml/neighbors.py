@@ -169,9 +169,11 @@ def _smallest_k(xp: Any, D: Any, k: int) -> tuple[Any, Any]:
     if n_groups * g != m:
         pad = xp.full((rows, n_groups * g - m), xp.inf, dtype=D.dtype)
         D = xp.concatenate([D, pad], axis=1)
-    group_min = D.reshape(rows, n_groups, g).min(axis=2)
+    # group j holds the columns j, j + n_groups, j + 2 n_groups...: their minima are an
+    # elementwise minimum of g contiguous slices (SIMD), not g-wide reductions per group
+    group_min = D.reshape(rows, g, n_groups).min(axis=1)
     _, groups = _select_k(xp, group_min, k)
-    cols = (groups[:, :, None] * g + xp.arange(g)[None, None, :]).reshape(rows, k * g)
+    cols = (groups[:, :, None] + n_groups * xp.arange(g)[None, None, :]).reshape(rows, k * g)
     vals, pos = _select_k(xp, xp.take_along_axis(D, cols, axis=1), k)
     return vals, xp.take_along_axis(cols, pos, axis=1)
 
