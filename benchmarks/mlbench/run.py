@@ -515,6 +515,45 @@ def write_outputs(result: dict[str, Any], out: Path) -> None:
     (out / "results.md").write_text(render_markdown(result))
 
 
+def merge_results(paths: list[str | Path]) -> dict[str, Any]:
+    """One result from the ``results.json`` of several runs on one machine (say xpdb-gpu
+    with scikit-learn in one device call and xpdb-cpu in the next): each (case, peer) takes
+    its record from the last run that has it, except scikit-learn's, taken from the first,
+    and parity is recomputed against it. Runs on other machines are refused."""
+    results = [json.loads((Path(p) / "results.json").read_text()) for p in paths]
+    if not results:
+        raise ValueError("nothing to merge")
+    first = results[0]
+
+    def where(res: dict[str, Any]) -> tuple[Any, ...]:
+        m = res["machine"]
+        return m.get("cpu_model"), m.get("cpu_count"), m.get("gpu")
+
+    for path, res in zip(paths, results, strict=True):
+        if where(res) != where(first):
+            raise ValueError(f"{path} ran on {where(res)}, not {where(first)}: only runs "
+                             "on one machine may be merged")
+    out = json.loads(json.dumps(first))
+    out["merged_from"] = [str(p) for p in paths]
+    runs: dict[tuple[str, str], dict[str, Any]] = {}
+    peers: list[str] = []
+    for res in results:
+        for name, info in res["cases"].items():
+            out["cases"].setdefault(name, info)
+            if "gen_s" in info and "gen_s" not in out["cases"][name]:
+                out["cases"][name].update(info)
+        for r in res["runs"]:
+            key = (r["case"], r["peer"])
+            if r["peer"] != "sklearn" or key not in runs:
+                runs[key] = r
+        peers += [p for p in res["args"]["peers"] if p not in peers]
+    out["runs"] = list(runs.values())
+    out["args"]["peers"] = [p for p in DEFAULT_PEERS.split(",") if p in peers] + [
+        p for p in peers if p not in DEFAULT_PEERS.split(",")]
+    add_parity(out, {})
+    return out
+
+
 # -- the run ----------------------------------------------------------------------------------
 def run_benchmark(args: argparse.Namespace, log: Callable[[str], None] = print,
                   cases: dict[str, Case] | None = None) -> dict[str, Any]:
@@ -652,6 +691,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="fork: every run in a child killed at the cap; inline: in this "
                         "process, not capped (for a process that already uses CUDA)")
     p.add_argument("--out", default=None, help="directory for results.json and results.md")
+    p.add_argument("--merge", nargs="+", default=None, metavar="DIR",
+                   help="run nothing: merge these runs' results.json (one machine) into "
+                        "--out")
     args = p.parse_args(argv)
     if args.repeats < 0 or args.scale <= 0 or args.cap_seconds <= 0:
         p.error("--repeats must be >= 0, --scale and --cap-seconds > 0")
@@ -660,6 +702,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.merge:
+        result = merge_results(args.merge)
+        if args.out:
+            write_outputs(result, Path(args.out))
+        print(render_markdown(result))
+        return 0
     result = run_benchmark(args, log=lambda s: print(s, flush=True))
     print()
     print(render_markdown(result))

@@ -198,3 +198,34 @@ def test_blobs_and_the_knn_oracle():
     d = np.sqrt(((X[:200, None, :] - X[None, :, :]) ** 2).sum(-1))
     counts = (d <= eps).sum(axis=1) - 1
     assert 5 <= np.median(counts) <= 15
+
+
+def test_merge_runs_of_one_machine(tmp_path):
+    """Two runs (scikit-learn with xpdb-cpu, then xpdb-cpu again) merge into one table:
+    the later xpdb-cpu record, the first scikit-learn one, parity against it; runs on
+    another machine are refused."""
+    from mlbench.run import main, merge_results
+
+    dirs = []
+    for i, peers in enumerate(("sklearn,xpdb-cpu", "xpdb-cpu")):
+        d = tmp_path / f"run{i}"
+        run_benchmark(parse_args(["--cases", "linear,ridge", "--peers", peers, "--scale",
+                                  "1e-6", "--repeats", "0", "--isolate", "inline",
+                                  "--out", str(d)]), log=lambda s: None)
+        dirs.append(d)
+    second = json.loads((dirs[1] / "results.json").read_text())
+    merged = merge_results(dirs)
+    runs = {(r["case"], r["peer"]): r for r in merged["runs"]}
+    assert set(runs) == {(c, p) for c in ("linear", "ridge") for p in ("sklearn", "xpdb-cpu")}
+    later = {r["case"]: r for r in second["runs"]}
+    for c in ("linear", "ridge"):
+        assert runs[(c, "xpdb-cpu")]["fit_s"] == later[c]["fit_s"]
+        assert runs[(c, "xpdb-cpu")]["parity"]["sklearn"] == runs[(c, "sklearn")]["score"]["r2"]
+    assert merged["args"]["peers"] == ["sklearn", "xpdb-cpu"]
+    out = tmp_path / "merged"
+    assert main(["--merge", str(dirs[0]), str(dirs[1]), "--out", str(out)]) == 0
+    assert "| Ridge" in (out / "results.md").read_text()
+    second["machine"]["cpu_model"] = "another machine"
+    (dirs[1] / "results.json").write_text(json.dumps(second))
+    with pytest.raises(ValueError, match="only runs on one machine may be merged"):
+        merge_results(dirs)
