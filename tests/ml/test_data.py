@@ -37,3 +37,25 @@ def test_blocked_counts_stay_integers(device, rng):
     np.testing.assert_array_equal(got, B.sum(axis=0))
     assert dev.to_host(_data.column_sums(dev.xp, dev.asarray(B[:0]), blocked=True)).tolist() \
         == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_finite_check_by_sum_and_its_fallback(device, dtype):
+    """as_2d refuses NaN and infinity wherever they are, and accepts finite values whose
+    sum overflows (the one-reduction test falls back to the full one)."""
+    xp = get_device(device).xp
+    big = np.finfo(dtype).max
+    ok = xp.asarray(np.full((50, 3), big, dtype=dtype))
+    arr, _ = _data.as_2d(ok, dtype="numeric")
+    assert arr.dtype == dtype and arr.shape == (50, 3)
+    assert _data._all_finite(xp, ok) and _data._all_finite(xp, xp.zeros((0, 2), dtype=dtype))
+    for bad in (np.nan, np.inf, -np.inf):
+        a = np.ones((40, 4), dtype=dtype)
+        a[37, 2] = bad
+        with pytest.raises(_data.DataError, match="NaN or infinity"):
+            _data.as_2d(xp.asarray(a), dtype="numeric")
+        assert not _data._all_finite(xp, xp.asarray(a))
+    # +inf and -inf cancel to NaN in a sum, still refused; huge values of both signs
+    a = np.array([[big, -big], [1.0, 2.0]], dtype=dtype)
+    assert _data._all_finite(xp, xp.asarray(a))
+    assert _data._all_finite(np, np.arange(6).reshape(2, 3))  # integers are finite
