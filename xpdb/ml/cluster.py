@@ -79,10 +79,12 @@ def _sq_norms(xp: Any, X: Any) -> Any:
 
 
 def _min_sq_dist(xp: Any, X: Any, x_sq: Any, C: Any) -> tuple[Any, Any]:
-    """Index of the nearest row of ``C`` and the squared distance to it, per row of ``X``."""
+    """Index of the nearest row of ``C`` and the squared distance to it, per row of ``X``
+    (``x_sq``: the rows' squared norms; None asks for the indices only, and the distance
+    is None)."""
     n = X.shape[0]
     labels = xp.empty(n, dtype=np.int64)
-    dist = xp.empty(n, dtype=X.dtype)
+    dist = None if x_sq is None else xp.empty(n, dtype=X.dtype)
     c_sq = _sq_norms(xp, C)
     for b in _row_blocks(n, C.shape[0] * X.dtype.itemsize * 2, _budget(xp)):
         D = X[b] @ C.T
@@ -90,7 +92,9 @@ def _min_sq_dist(xp: Any, X: Any, x_sq: Any, C: Any) -> tuple[Any, Any]:
         D += c_sq[None, :]
         lab = xp.argmin(D, axis=1)
         labels[b] = lab
-        dist[b] = xp.maximum(xp.take_along_axis(D, lab[:, None], axis=1)[:, 0] + x_sq[b], 0)
+        if dist is not None:
+            near = xp.take_along_axis(D, lab[:, None], axis=1)[:, 0]
+            dist[b] = xp.maximum(near + x_sq[b], 0)
     return labels, dist
 
 
@@ -430,7 +434,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     def predict(self, X: Any) -> Any:
         """Index of the nearest center for each row of ``X``."""
         Xa, C, xp = self._prepared(X)
-        labels, _ = _min_sq_dist(xp, Xa, _sq_norms(xp, Xa), C)
+        labels, _ = _min_sq_dist(xp, Xa, None, C)  # the ranking needs no |x|^2
         return to_output(labels, X)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
