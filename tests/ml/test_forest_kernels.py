@@ -17,7 +17,7 @@ from xpdb.ml import (
 )
 from xpdb.ml import _forest_kernels as fk
 
-pytestmark = pytest.mark.skipif(not emulate.available(), reason="needs g++ to emulate kernels")
+needs_gxx = pytest.mark.skipif(not emulate.available(), reason="needs g++ to emulate kernels")
 
 
 def _check(forest, X, n_groups=1):
@@ -31,6 +31,7 @@ def _check(forest, X, n_groups=1):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@needs_gxx
 def test_random_forest_classifier(dtype):
     X, y = make_classification(400, 8, n_informative=5, n_classes=3, random_state=0)
     X = X.astype(dtype)
@@ -41,6 +42,7 @@ def test_random_forest_classifier(dtype):
     assert got.shape == (60, 3)
 
 
+@needs_gxx
 def test_regressor_with_integer_features_and_a_single_leaf_tree():
     X, y = make_regression(300, 5, random_state=1)
     Xi = np.round(X * 3).astype(np.int64)
@@ -52,6 +54,7 @@ def test_regressor_with_integer_features_and_a_single_leaf_tree():
     _check(stump.forest_, Xi[:10])
 
 
+@needs_gxx
 def test_boosting_groups():
     """Multinomial boosting: trees round-robin into one group per class."""
     X, y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=2)
@@ -60,6 +63,7 @@ def test_boosting_groups():
     _check(est.forest_, X[:40], n_groups=est.n_trees_per_iteration_)
 
 
+@needs_gxx
 def test_estimators_predict_through_the_kernel(monkeypatch):
     """predict/predict_proba with the kernel (emulated) equal the portable path's."""
     X, y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=4)
@@ -83,3 +87,23 @@ def test_usable_only_on_cupy_and_narrow_outputs():
     est = RandomForestClassifier(n_estimators=2, max_depth=2, random_state=0).fit(X, y)
     assert not fk.usable(np, est.forest_, 1)
     assert fk.width_of(est.forest_, 1) == 2 and fk.width_of(est.forest_, 5) == 5
+
+
+def test_the_real_kernel_on_the_gpu():
+    """On a GPU: the CUDA kernel equals its twin run on CuPy, bit for bit."""
+    cp = pytest.importorskip("cupy")
+    try:
+        cp.cuda.runtime.getDeviceCount()
+    except Exception:  # noqa: BLE001
+        pytest.skip("no GPU")
+    X, y = make_classification(2000, 10, n_informative=6, n_classes=3, random_state=5)
+    Xd, yd = cp.asarray(X.astype(np.float32)), cp.asarray(y)
+    rf = RandomForestClassifier(n_estimators=9, max_depth=7, random_state=0).fit(Xd, yd)
+    assert fk.usable(cp, rf.forest_, 1)
+    got = fk.forest_sum(cp, rf.forest_, Xd)
+    want = fk.forest_sum_reference(cp, rf.forest_, Xd)
+    np.testing.assert_array_equal(cp.asnumpy(got), cp.asnumpy(want))
+    hgb = HistGradientBoostingClassifier(max_iter=3, random_state=0).fit(Xd, yd)
+    got = fk.forest_sum(cp, hgb.forest_, Xd, 3)
+    want = fk.forest_sum_reference(cp, hgb.forest_, Xd, 3)
+    np.testing.assert_array_equal(cp.asnumpy(got), cp.asnumpy(want))
