@@ -733,8 +733,8 @@ class DBSCAN(ClusterMixin, BaseEstimator):
             r0, r1, c0, c1 = r
             a = rows[r0:r1]
             b = cols[c0:c1]
-            return metric.reduced(xp, P[a], None if aux is None else aux[a], P[b],
-                                  None if aux is None else aux[b]) <= thr
+            return metric.within(xp, P[a], None if aux is None else aux[a], P[b],
+                                 None if aux is None else aux[b], thr)
 
         everyone = xp.arange(n)
         # 1. weighted neighbour counts -> core points (positions in sweep order)

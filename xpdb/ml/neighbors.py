@@ -120,6 +120,21 @@ class _Metric:
             return xp.maximum(1 - D, 0)
         return xp.abs(A[:, None, :] - B[None, :, :]).sum(axis=2)
 
+    def within(self, xp: Any, A: Any, a_aux: Any, B: Any, b_aux: Any, thr: float) -> Any:
+        """Bool block: is the reduced distance of each (row of A, row of B) at most
+        ``thr`` (>= 0). The same test as ``reduced(...) <= thr`` with one pass fewer: the
+        clamp at 0 cannot change it."""
+        if self.name == "euclidean":
+            sq = A @ B.T
+            sq *= -2
+            sq += a_aux[:, None]
+            sq += b_aux[None, :]
+            return sq <= thr
+        if self.name == "cosine":
+            gap = 1 - A @ B.T
+            return gap <= thr
+        return self.reduced(xp, A, a_aux, B, b_aux) <= thr
+
     def block_bytes(self, n_cols: int, n_features: int, itemsize: int) -> int:
         """Bytes per query row of a block against ``n_cols`` training rows."""
         per = n_cols * itemsize
