@@ -12,27 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from benchmarks.timing import median_ms
 from xpdb.ml import KNeighborsClassifier
 from xpdb.ml import _topk_kernels as tk
 
 
 def timed(fn, sync, repeats: int = 3) -> tuple[float, object]:
-    out = fn()
-    sync()
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        sync()
-        ts.append(time.perf_counter() - t)
-    return round(statistics.median(ts), 4), out
+    """Median seconds and the last result."""
+    ms, out = median_ms(fn, sync, repeats)
+    return round(ms / 1e3, 4), out
 
 
 def main() -> None:

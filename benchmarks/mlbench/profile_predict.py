@@ -16,24 +16,16 @@ Prints one JSON line per estimator: the median milliseconds (after a warm-up) of
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from benchmarks.timing import median_ms
+
 
 def timed(fn, sync, repeats: int = 7) -> tuple[float, object]:
-    out = fn()
-    sync()
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        sync()
-        ts.append(time.perf_counter() - t)
-    return round(statistics.median(ts) * 1e3, 4), out
+    return median_ms(fn, sync, repeats)
 
 
 def main() -> None:

@@ -11,29 +11,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.spatialbench.run import sample_points, zone_map, zones_xpdb
+from benchmarks.timing import median_ms
 from xpdb.device import get_device
 from xpdb.spatial import contains, points, sjoin
 from xpdb.spatial.contains import CellStates, PolygonEdges, pip_index, point_hits
 
 
 def timed(fn, sync, repeats: int) -> float:
-    fn()
-    sync()
-    out = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        sync()
-        out.append((time.perf_counter() - t) * 1e3)
-    return round(statistics.median(out), 3)
+    return median_ms(fn, sync, repeats)[0]
 
 
 def main() -> None:

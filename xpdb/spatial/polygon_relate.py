@@ -72,6 +72,7 @@ shapely's answer once the touching point is a vertex of both rings.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -247,6 +248,18 @@ def _pair_chunk(
     return out
 
 
+def _expanded_chunks(xp: Any, starts: Any, counts: Any, budget: int
+                     ) -> Iterator[tuple[Any, Any]]:
+    """Row ``r`` stands for positions ``starts[r] : starts[r] + counts[r]``: yields, in
+    chunks of about ``budget`` positions, ``(row, position)`` of every one (empty chunks
+    skipped)."""
+    for lo, hi in _chunks(xp, counts, budget):
+        c = counts[lo:hi]
+        row = xp.repeat(xp.arange(lo, hi, dtype=np.int64), c)
+        if row.shape[0]:
+            yield row, expand_ranges(xp, starts[lo:hi], c)
+
+
 def _vertices_inside(
     xp: Any, b: GeometryArray, ai: Any, bi: Any, ae: PolygonEdges, budget: int
 ) -> Any:
@@ -256,12 +269,7 @@ def _vertices_inside(
     counts = co[bi + 1] - starts
     n = int(ai.shape[0])
     bad = xp.zeros(n, dtype=bool)
-    for lo, hi in _chunks(xp, counts, budget):
-        c = counts[lo:hi]
-        pid = xp.repeat(xp.arange(lo, hi, dtype=np.int64), c)
-        if pid.shape[0] == 0:
-            continue
-        v = expand_ranges(xp, starts[lo:hi], c)
+    for pid, v in _expanded_chunks(xp, starts, counts, budget):
         inside = pair_test(b.x[v], b.y[v], ai[pid], ae, "intersects")
         bad |= bincount(xp, pid[~inside], n) > 0
     return ~bad
@@ -378,12 +386,8 @@ def _edge_test(
     a_ev: list[tuple[Any, Any, Any]] = []   # (slot, x, y): vertex splitting edge a
     # (unit, slot, lo, hi along b, lo, hi along a): collinear overlap of positive length
     ov: list[tuple[Any, ...]] = []
-    for lo, hi in _chunks(xp, cnt, budget):
-        c = cnt[lo:hi]
-        ru = xp.repeat(xp.arange(lo, hi, dtype=np.int64), c)
-        if ru.shape[0] == 0:
-            continue
-        j = expand_ranges(xp, ust[lo:hi], c)
+    for ru_all, j in _expanded_chunks(xp, ust, cnt, budget):
+        ru = ru_all
         ia, ib = ae.band_edges[j], ue[ru]
         ax0, ay0, ax1, ay1 = ae.x0[ia], ae.y0[ia], ae.x1[ia], ae.y1[ia]
         bx0, by0, bx1, by1 = be.x0[ib], be.y0[ib], be.x1[ib], be.y1[ib]
