@@ -85,9 +85,10 @@ def measure(case: Case, peer: str, data: Data, repeats: int,
         m = X.shape[0] if case.warm_rows is None else min(X.shape[0], case.warm_rows)
         Xw = put(X[:m])
         est = case.build(peer, data, warm=True)
-        _quiet(caught, est.fit, *((Xw, put(y[:m])) if y is not None else (Xw,)))
+        # the warm-up is cut short on purpose (warm_params): its warnings are not the run's
+        _quiet([], est.fit, *((Xw, put(y[:m])) if y is not None else (Xw,)))
         if case.infer:
-            _quiet(caught, getattr(est, case.infer), Xw)
+            _quiet([], getattr(est, case.infer), Xw)
         sync()
         setup["warmup_s"] = time.perf_counter() - t0
         del est, Xw
@@ -446,8 +447,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         + (f"first run a warm-up, then median of {a['repeats']} timed runs (runs over "
            f"{a['single_above']} s: the first run alone, marked `(1 run)`)" if a["repeats"]
            else "one run each, no warm-up")
-        + f"; cap "
-        f"{a['cap_seconds']} s per peer and case (`> cap`: killed there, so a speedup "
+        + f"; cap {_caps(a)} per peer and case (`> cap`: killed there, so a speedup "
         "`> N x` is a lower bound); times in seconds; GPU times after the data is on the "
         "device (transfer apart).",
         "",
@@ -515,11 +515,21 @@ def write_outputs(result: dict[str, Any], out: Path) -> None:
     (out / "results.md").write_text(render_markdown(result))
 
 
+def _caps(args: dict[str, Any]) -> str:
+    """The cap of a run, or the range of caps of merged runs."""
+    caps = args["cap_seconds"]
+    if not isinstance(caps, list):
+        return f"{caps} s"
+    return f"{caps[0]} s" if len(caps) == 1 else f"{caps[0]} s to {caps[-1]} s (by run)"
+
+
 def merge_results(paths: list[str | Path]) -> dict[str, Any]:
     """One result from the ``results.json`` of several runs on one machine (say xpdb-gpu
     with scikit-learn in one device call and xpdb-cpu in the next): each (case, peer) takes
     its record from the last run that has it, except scikit-learn's, taken from the first,
-    and parity is recomputed against it. Runs on other machines are refused."""
+    and parity is recomputed against it; a completed record always beats one killed at the
+    cap (so a capped peer can be rerun alone with a longer cap). Runs on other machines are
+    refused."""
     results = [json.loads((Path(p) / "results.json").read_text()) for p in paths]
     if not results:
         raise ValueError("nothing to merge")
@@ -544,10 +554,15 @@ def merge_results(paths: list[str | Path]) -> dict[str, Any]:
                 out["cases"][name].update(info)
         for r in res["runs"]:
             key = (r["case"], r["peer"])
-            if r["peer"] != "sklearn" or key not in runs:
+            held = runs.get(key)
+            ok, held_ok = r["status"] == "ok", held is not None and held["status"] == "ok"
+            if held is None or (ok and not held_ok) or (ok == held_ok and r["peer"] != "sklearn"):
                 runs[key] = r
         peers += [p for p in res["args"]["peers"] if p not in peers]
     out["runs"] = list(runs.values())
+    caps = [res["args"]["cap_seconds"] for res in results]
+    out["args"]["cap_seconds"] = sorted({c for cs in caps
+                                         for c in (cs if isinstance(cs, list) else [cs])})
     out["args"]["peers"] = [p for p in DEFAULT_PEERS.split(",") if p in peers] + [
         p for p in peers if p not in DEFAULT_PEERS.split(",")]
     add_parity(out, {})

@@ -225,6 +225,23 @@ def test_merge_runs_of_one_machine(tmp_path):
     out = tmp_path / "merged"
     assert main(["--merge", str(dirs[0]), str(dirs[1]), "--out", str(out)]) == 0
     assert "| Ridge" in (out / "results.md").read_text()
+    # A completed record beats a capped one whatever the order: rerun a capped peer alone.
+    first = json.loads((dirs[0] / "results.json").read_text())
+    capped = {"case": "linear", "peer": "sklearn", "status": "capped", "cap_s": 1.0,
+              "runs": [], "capped_phase": "fit"}
+    first["runs"] = [capped if (r["case"], r["peer"]) == ("linear", "sklearn") else r
+                     for r in first["runs"]]
+    (dirs[0] / "results.json").write_text(json.dumps(first))
+    (dirs[1] / "results.json").write_text(json.dumps(
+        {**second, "runs": second["runs"] + [runs[("linear", "sklearn")]]}))
+    again = {(r["case"], r["peer"]): r for r in merge_results(dirs)["runs"]}
+    assert again[("linear", "sklearn")]["status"] == "ok"
+    assert again[("linear", "sklearn")]["fit_s"] == runs[("linear", "sklearn")]["fit_s"]
+    capped_later = {**second, "runs": [{**r, "status": "capped", "runs": []}
+                                       for r in second["runs"]]}
+    (dirs[1] / "results.json").write_text(json.dumps(capped_later))
+    kept = {(r["case"], r["peer"]): r for r in merge_results(dirs)["runs"]}
+    assert kept[("ridge", "xpdb-cpu")]["status"] == "ok"
     second["machine"]["cpu_model"] = "another machine"
     (dirs[1] / "results.json").write_text(json.dumps(second))
     with pytest.raises(ValueError, match="only runs on one machine may be merged"):
