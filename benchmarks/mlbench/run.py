@@ -8,8 +8,9 @@ first (timed apart) after an untimed warm-up on a few rows. The first full run i
 warm-up; ``--repeats`` timed runs follow and the median is reported, unless the first run
 took more than ``--single-above`` seconds, when it is reported as the only run.
 
-This process never touches CUDA: a CUDA context does not survive ``fork``, so each GPU run
-starts its own in its child. ``--isolate inline`` runs everything in this process instead
+This process never touches CUDA or OpenMP: a CUDA context does not survive ``fork``, so
+each GPU run starts its own in its child, and GNU libgomp's thread pool would hang a forked
+child's first parallel loop (scikit-learn's KMeans) had this process used it. ``--isolate inline`` runs everything in this process instead
 (no kill at the cap; for tests in a process that already uses the GPU).
 
 Usage::

@@ -158,8 +158,17 @@ def density():
     ]) + 30
 
 
+@pytest.fixture(params=["one band", "bands"])
+def sweep_bands(request, monkeypatch):
+    """The portable sweep with one band (the default on small data) and cut into bands of
+    a few rows along the second axis (the default on large data)."""
+    if request.param == "bands":
+        monkeypatch.setattr(clmod, "DBSCAN_BAND_ROWS", 8)
+    return request.param
+
+
 @pytest.mark.parametrize(("eps", "min_samples"), [(0.3, 5), (0.5, 12), (0.15, 3)])
-def test_dbscan_labels_equal_sklearn(device, density, eps, min_samples):
+def test_dbscan_labels_equal_sklearn(device, density, eps, min_samples, sweep_bands):
     sk = skc.DBSCAN(eps=eps, min_samples=min_samples).fit(density)
     ours = DBSCAN(eps=eps, min_samples=min_samples).fit(_on(device, density))
     assert _is_on(device, ours.labels_)
@@ -170,7 +179,7 @@ def test_dbscan_labels_equal_sklearn(device, density, eps, min_samples):
     np.testing.assert_array_equal(_np(ours.components_), sk.components_)
 
 
-def test_dbscan_weights_metrics_and_paths(device, density, monkeypatch):
+def test_dbscan_weights_metrics_and_paths(device, density, monkeypatch, sweep_bands):
     w = np.random.default_rng(0).uniform(0.3, 2.5, len(density))
     sk = skc.DBSCAN(eps=0.25, min_samples=6).fit(density, sample_weight=w)
     ours = DBSCAN(eps=0.25, min_samples=6).fit(_on(device, density),
@@ -199,7 +208,67 @@ def test_dbscan_weights_metrics_and_paths(device, density, monkeypatch):
     np.testing.assert_array_equal(_np(labels), sk.labels_)
 
 
-def test_dbscan_chain_needs_many_hooking_rounds(device):
+def test_dbscan_threads_give_the_same_clusters(device, density, monkeypatch, sweep_bands):
+    """Sweep blocks compared side by side on the CPU (n_jobs), with and without the
+    stored edge list and with weights: the one-thread labels; n_jobs is checked on every
+    device."""
+    monkeypatch.setattr(nbmod, "BLOCK_BYTES", 50_000)  # many sweep blocks
+    w = np.random.default_rng(2).uniform(0.5, 2.0, len(density))
+    for edges in (clmod.DBSCAN_EDGE_BYTES, 0):
+        monkeypatch.setattr(clmod, "DBSCAN_EDGE_BYTES", edges)
+        for sw in (None, w):
+            one = DBSCAN(eps=0.3, min_samples=5).fit(
+                _on(device, density), sample_weight=None if sw is None else _on(device, sw))
+            many = DBSCAN(eps=0.3, min_samples=5, n_jobs=4).fit(
+                _on(device, density), sample_weight=None if sw is None else _on(device, sw))
+            assert len(set(_np(one.labels_).tolist())) > 2
+            np.testing.assert_array_equal(_np(many.labels_), _np(one.labels_))
+            np.testing.assert_array_equal(_np(many.core_sample_indices_),
+                                          _np(one.core_sample_indices_))
+    with pytest.raises(DataError, match="n_jobs=1.5 must be a nonzero integer"):
+        DBSCAN(n_jobs=1.5).fit(_on(device, density))
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "cosine"])
+def test_dbscan_bands_cover_every_pair_within_eps(metric, monkeypatch):
+    """The banded sweep's blocks hold every pair of rows within eps (the invariant behind
+    the labels), on rows cut into many bands, with tasks of few rows."""
+    rng = np.random.default_rng(11)
+    X = np.concatenate([rng.normal(size=(400, 3)), rng.uniform(-4, 4, (300, 3))]) + 2.0
+    eps = {"euclidean": 0.6, "manhattan": 0.9, "cosine": 0.01}[metric]
+    m = nbmod._Metric.from_params(metric, None, "DBSCAN")
+    P, _ = m.prepare(np, X - X.mean(axis=0) if metric == "euclidean" else X)
+    axes = clmod._sweep_axes(np, P)
+    reach = (2 * eps) ** 0.5 if metric == "cosine" else eps
+    reach += 1e-9
+    key, y = P @ axes[0], P @ axes[1]
+    monkeypatch.setattr(clmod, "DBSCAN_BAND_ROWS", 8)
+    band = clmod._bands(np, y, reach)
+    assert len(np.unique(band)) >= 4
+    order = np.lexsort((key, band))
+    P, key, band = P[order], key[order], band[order]
+    sweep = clmod._Sweep(np, band, key, band, key, reach, 8 * 3, 8 * 3 * 40)
+    covered = np.zeros((len(P), len(P)), dtype=bool)
+    rows_seen = np.zeros(len(P), dtype=int)
+    for r0, r1, runs in sweep.tasks:
+        rows_seen[r0:r1] += 1
+        assert len(runs) <= 3
+        for c0, c1 in runs:
+            covered[r0:r1, c0:c1] = True
+    assert (rows_seen == 1).all()  # the tasks cut the rows, each row once
+    if metric == "cosine":
+        dist = 1 - P @ P.T
+    elif metric == "manhattan":
+        dist = np.abs(P[:, None, :] - P[None, :, :]).sum(-1)
+    else:
+        dist = np.sqrt(((P[:, None, :] - P[None, :, :]) ** 2).sum(-1))
+    within = dist <= eps
+    assert within.sum() > 3 * len(P)  # real neighbourhoods, not only the diagonal
+    assert not (within & ~covered).any()
+    assert covered.mean() < 0.5  # and the bands prune: far from all pairs
+
+
+def test_dbscan_chain_needs_many_hooking_rounds(device, sweep_bands):
     # one long chain of points, listed in shuffled order: a single cluster in the end
     x = np.arange(400, dtype=np.float64)
     order = np.random.default_rng(1).permutation(len(x))
@@ -210,7 +279,7 @@ def test_dbscan_chain_needs_many_hooking_rounds(device):
     np.testing.assert_array_equal(_np(ours.labels_), sk.labels_)
 
 
-def test_dbscan_all_noise_isolated_points_and_errors(device, density):
+def test_dbscan_all_noise_isolated_points_and_errors(device, density, sweep_bands):
     ours = DBSCAN(eps=1e-6, min_samples=2).fit(_on(device, density))
     assert (_np(ours.labels_) == -1).all() and ours.components_.shape == (0, 2)
     # far outliers have no row at all within reach along the sweep coordinate
@@ -225,7 +294,7 @@ def test_dbscan_all_noise_isolated_points_and_errors(device, density):
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "manhattan", "cosine"])
-def test_dbscan_degenerate_shapes_match_sklearn(device, metric):
+def test_dbscan_degenerate_shapes_match_sklearn(device, metric, sweep_bands):
     """The sweep direction on degenerate data: one row, one feature, identical rows, and
     rows spread along a diagonal (the widest direction is no coordinate)."""
     rng = np.random.default_rng(3)

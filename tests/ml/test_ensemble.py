@@ -184,6 +184,10 @@ def test_n_jobs_grows_the_same_forest(device, monkeypatch):
             np.testing.assert_array_equal(to_host(getattr(a.forest_, f)),
                                           to_host(getattr(b.forest_, f)))
     np.testing.assert_array_equal(to_host(one.predict_proba(V)), to_host(many.predict_proba(V)))
+    # blocks of 10 rows, predicted side by side on the CPU: the same answer as one by one
+    monkeypatch.setitem(_tree.PREDICT_BUDGET, "gpu" if device == "gpu" else "cpu", 70)
+    np.testing.assert_array_equal(to_host(one.predict_proba(V)), to_host(many.predict_proba(V)))
+    np.testing.assert_array_equal(to_host(three.predict(V)), to_host(single.predict(V)))
     with pytest.raises(xpdb.errors.XpdbError, match="n_jobs=0 must be a nonzero integer"):
         ens.RandomForestClassifier(n_estimators=2, n_jobs=0).fit(X, y)
 

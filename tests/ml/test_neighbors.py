@@ -79,6 +79,27 @@ def test_small_blocks_give_the_same_neighbours(device, data, monkeypatch):
     np.testing.assert_allclose(_np(small[0]), _np(ref[0]), rtol=1e-12)
 
 
+def test_threads_find_the_same_neighbours(device, data, monkeypatch):
+    """Query blocks searched side by side on the CPU (n_jobs) give the one-thread answer;
+    n_jobs is checked on every device."""
+    X, Q = data
+    monkeypatch.setattr(nbmod, "BLOCK_BYTES", 1 << 14)  # many query blocks
+    one = NearestNeighbors(n_neighbors=5, n_jobs=1).fit(_on(device, X)).kneighbors(
+        _on(device, Q))
+    for jobs in (4, -1, None):
+        many = NearestNeighbors(n_neighbors=5, n_jobs=jobs).fit(_on(device, X)).kneighbors(
+            _on(device, Q))
+        np.testing.assert_array_equal(_np(many[1]), _np(one[1]))
+        np.testing.assert_array_equal(_np(many[0]), _np(one[0]))
+    y = (X[:, 0] > 50).astype(int)
+    clf = [KNeighborsClassifier(7, n_jobs=j).fit(_on(device, X), _on(device, y))
+           for j in (1, 3)]
+    np.testing.assert_array_equal(_np(clf[0].predict_proba(_on(device, Q))),
+                                  _np(clf[1].predict_proba(_on(device, Q))))
+    with pytest.raises(DataError, match="n_jobs=0 must be a nonzero integer"):
+        NearestNeighbors(n_jobs=0).fit(_on(device, X)).kneighbors(_on(device, Q))
+
+
 @pytest.mark.parametrize("m", [3001, 4096])
 def test_two_stage_top_k_is_exact(device, m):
     rng = np.random.default_rng(m)

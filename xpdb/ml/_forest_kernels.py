@@ -1,8 +1,8 @@
 """Tree-ensemble prediction on the GPU: one fused kernel for :func:`xpdb.ml._tree.forest_sum`.
 
-The portable descent (``_tree._descend``) moves every (sample, tree) pair one level per
-step with a handful of gathers over an (n_samples, n_trees) array, then gathers the leaf
-values and sums them: about six passes over that array per level. On the GPU
+The portable descent (``_tree._descend``) moves every (tree, sample) pair one level per
+step with three gathers over an (n_trees, n_samples) array, then gathers the leaf values
+and sums them: about six passes over that array per level. On the GPU
 ``xpdb_forest_sum`` runs one thread per sample instead: it walks each tree from its root
 down ``depth`` levels (leaves point to themselves, so the walk needs no leaf test) and adds
 the leaf's values to float64 accumulators in registers, trees in order. Nothing of size
@@ -10,8 +10,8 @@ samples x trees is stored.
 
 The sum runs over the trees in order, one float64 addition each: exactly
 :func:`forest_sum_reference`, the NumPy twin the tests compare with bit for bit. (The
-portable ``forest_sum`` sums with NumPy's or CuPy's reduction order instead, equal within
-rounding.)
+portable ``forest_sum`` sums over the tree axis with NumPy's or CuPy's reduction, which
+may order the additions otherwise: equal within rounding.)
 """
 
 from __future__ import annotations
@@ -110,10 +110,10 @@ def forest_sum_reference(xp: Any, forest: Any, X: Any, n_groups: int = 1) -> Any
     out = xp.zeros((n, width_of(forest, n_groups)), dtype=np.float64)
     if n == 0:
         return out
-    leaves = _descend(xp, forest, X)
+    leaves = _descend(xp, forest, X)  # (n_trees, n)
     for t in range(forest.n_trees):
         if n_groups == 1:
-            out += forest.value[leaves[:, t]]
+            out += forest.value[leaves[t]]
         else:
-            out[:, t % n_groups] += forest.value[leaves[:, t], 0]
+            out[:, t % n_groups] += forest.value[leaves[t], 0]
     return out

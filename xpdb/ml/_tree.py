@@ -22,9 +22,10 @@ nodes of a level):
    histograms (same answer, work in proportion to the rows). Trees of a batch only differ
    in which rows they hold (bootstrap) and which features their nodes draw, so they share
    the same arrays.
-3. **Prediction** (:func:`forest_apply`): trees are flat arrays (feature, threshold, left,
-   right, value) and all trees descend together, one gather per depth, leaves pointing at
-   themselves.
+3. **Prediction** (:func:`forest_apply`, :func:`forest_sum`): trees are flat arrays
+   (feature, threshold, left, right, value) and all trees descend together, three gathers
+   per depth over a tree-major (tree, sample) array, leaves pointing at themselves. On the
+   GPU a fused kernel walks each sample through every tree instead (``_forest_kernels``).
 
 Criteria (:class:`Criterion`) are scores whose differences are impurity decreases:
 ``sum c^2 / w`` (gini), ``sum c log(c / w)`` (entropy), ``s^2 / w`` (squared error) and
@@ -49,6 +50,7 @@ from ..kernels._xp import (
 from ..kernels.dense_agg import group_max, group_min
 from . import _forest_kernels
 from ._data import get_xp, to_device
+from ._threads import map_blocks
 
 __all__ = ["Binned", "Criterion", "Forest", "GrowParams", "Rows", "bin_features",
            "concat_forests", "device_kind", "forest_apply", "forest_sum", "grow", "importances"]
@@ -59,7 +61,9 @@ __all__ = ["Binned", "Criterion", "Forest", "GrowParams", "Rows", "bin_features"
 HIST_BUDGET = {"cpu": 1 << 22, "gpu": 1 << 26}
 ENTRY_BUDGET = {"cpu": 1 << 22, "gpu": 1 << 26}
 # Rows x trees per prediction block.
-PREDICT_BUDGET = {"cpu": 1 << 21, "gpu": 1 << 24}
+# (sample, tree) pairs a prediction block descends at once; on the CPU a block's arrays
+# stay in the L2/L3 caches (1 << 19 took 100 trees x 100k rows 1.5x faster than 1 << 21)
+PREDICT_BUDGET = {"cpu": 1 << 19, "gpu": 1 << 24}
 BIN_SUBSAMPLE = 200_000
 # A level's splits come from sorted entries instead of full histograms when its rows times
 # this ratio are fewer than its nodes times bins (deep levels of small nodes).
@@ -301,13 +305,14 @@ def concat_forests(xp: Any, parts: list[Forest]) -> Forest:
 def forest_apply(forest: Forest, X: Any) -> Any:
     """Leaf id (global) of every sample in every tree: int32 (n_samples, n_trees).
 
-    All trees descend together; one gather per level.
+    All trees descend together; three gathers per level.
     """
     xp = get_xp(X)
     n = X.shape[0]
     out = xp.empty((n, forest.n_trees), dtype=np.int32)
+    nodes = _NodeTable.of(xp, forest)
     for lo, hi in _row_blocks(xp, n, forest.n_trees):
-        out[lo:hi] = _descend(xp, forest, X[lo:hi])
+        out[lo:hi] = _descend(xp, forest, X[lo:hi], nodes).T
     return out
 
 
@@ -316,22 +321,50 @@ def _row_blocks(xp: Any, n: int, n_trees: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + step, n)) for lo in range(0, n, step)] or [(0, 0)]
 
 
-def _descend(xp: Any, forest: Forest, Xb: Any) -> Any:
+@dataclass
+class _NodeTable:
+    """A forest's nodes as the descent reads them, by *doubled* node id ``2 * node``: split
+    feature and threshold twice over, and ``child[2 * node + (x <= threshold)]`` the next
+    doubled id (right first: NaN, which fails every ``<=``, goes right). Doubled ids save
+    the descent a multiplication pass per level (a fifth of its time on the CPU)."""
+
+    feature: Any
+    threshold: Any
+    child: Any
+
+    @classmethod
+    def of(cls, xp: Any, forest: Forest) -> _NodeTable:
+        child = xp.stack([forest.right, forest.left], axis=1).reshape(-1).astype(np.intp)
+        return cls(xp.repeat(forest.feature.astype(np.intp), 2),
+                   xp.repeat(forest.threshold, 2), child * 2)
+
+
+def _descend(xp: Any, forest: Forest, Xb: Any, nodes: _NodeTable | None = None) -> Any:
+    """Leaf of every (tree, sample) of the block ``Xb``: (n_trees, m) node ids.
+
+    Tree-major, so that the nodes one row of the array reads are one tree's: a tree's
+    nodes stay in cache while its samples descend (3x faster on the CPU than sample-major).
+    """
+    nodes = _NodeTable.of(xp, forest) if nodes is None else nodes
     m = Xb.shape[0]
-    idx = xp.broadcast_to(forest.roots[None, :], (m, forest.n_trees)).copy()
-    rows = xp.arange(m)[:, None]
+    Xb = xp.ascontiguousarray(Xb)
+    base = xp.arange(m, dtype=np.intp) * Xb.shape[1]
+    Xf = Xb.reshape(-1)
+    idx = xp.repeat(forest.roots.astype(np.intp) * 2, m).reshape(forest.n_trees, m)
     for _ in range(forest.depth):
-        x = Xb[rows, forest.feature[idx]]
-        idx = xp.where(x <= forest.threshold[idx], forest.left[idx], forest.right[idx])
-    return idx
+        x = Xf.take(base + nodes.feature.take(idx))
+        idx = nodes.child.take(idx + (x <= nodes.threshold.take(idx)))
+    return idx >> 1
 
 
-def forest_sum(forest: Forest, X: Any, n_groups: int = 1) -> Any:
+def forest_sum(forest: Forest, X: Any, n_groups: int = 1, n_threads: int = 1) -> Any:
     """Sum over trees of the leaf values of every sample.
 
     With ``n_groups == 1`` the result is (n_samples, n_outputs); else trees are taken
     round-robin into ``n_groups`` groups (tree ``t`` in group ``t % n_groups``, one-output
-    trees as in multinomial boosting) and the result is (n_samples, n_groups).
+    trees as in multinomial boosting) and the result is (n_samples, n_groups). On the CPU,
+    ``n_threads`` threads take blocks of rows side by side (NumPy's gathers release the
+    GIL); the result is the same for any number.
     """
     xp = get_xp(X)
     if _forest_kernels.usable(xp, forest, n_groups):
@@ -340,15 +373,20 @@ def forest_sum(forest: Forest, X: Any, n_groups: int = 1) -> Any:
     n = X.shape[0]
     width = forest.value.shape[1] if n_groups == 1 else n_groups
     out = xp.zeros((n, width), dtype=np.float64)
-    for lo, hi in _row_blocks(xp, n, forest.n_trees):
+    nodes = _NodeTable.of(xp, forest)
+
+    def block(lo: int, hi: int) -> None:
         if hi <= lo:
-            continue
-        leaves = _descend(xp, forest, X[lo:hi])
+            return
+        leaves = _descend(xp, forest, X[lo:hi], nodes)
+        # sums over the leading (tree) axis add tree by tree, the kernel's order
         if n_groups == 1:
-            out[lo:hi] = forest.value[leaves].sum(axis=1)
+            out[lo:hi] = forest.value[leaves].sum(axis=0)
         else:
             vals = forest.value[leaves, 0]
-            out[lo:hi] = vals.reshape(hi - lo, -1, n_groups).sum(axis=1)
+            out[lo:hi] = vals.reshape(-1, n_groups, hi - lo).sum(axis=0).T
+
+    map_blocks(xp, lambda b: block(*b), _row_blocks(xp, n, forest.n_trees), n_threads)
     return out
 
 

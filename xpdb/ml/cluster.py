@@ -10,9 +10,12 @@ n x n distance matrix is ever built.
   greedy k-means++ (several local trials per center), ``"random"``, or the scalable
   k-means|| of Bahmani et al. (a few rounds of independent oversampling, then weighted
   k-means++ and Lloyd on the candidates).
-- **DBSCAN**: rows are sorted along their widest coordinate, so each block of consecutive
-  rows is compared only with the contiguous run of rows within ``eps`` along it (a sweep;
-  all pairs only when the data is that dense). eps-neighbour counts give the core points;
+- **DBSCAN**: rows are sorted along their widest direction (the top principal axis), so
+  each block of consecutive rows is compared only with the contiguous run of rows within
+  ``eps`` along it (a sweep; all pairs only when the data is that dense). The portable
+  path also cuts the rows into bands along the second axis, so a block meets the rows of
+  three bands only (on scikit-learn_bench's blobs, 500k x 10, a few times fewer pairs), and
+  runs its blocks on ``n_jobs`` threads on the CPU. eps-neighbour counts give the core points;
   the clusters are the connected components of the core-core eps graph, found by
   union-find hooking on the device (each root hooks under the smallest root it touches,
   then pointer jumping) over the stored edge list, or by recomputing the blocks each round
@@ -49,7 +52,7 @@ from sklearn.utils import check_random_state
 
 from ..device import device_of, get_device
 from ..errors import NotSupportedError
-from ..kernels._xp import scatter_min
+from ..kernels._xp import scatter_min, stable_argsort
 from . import _neighbor_kernels as _nk
 from ._data import (
     DataError,
@@ -63,6 +66,7 @@ from ._data import (
     to_output,
     validate_data,
 )
+from ._threads import map_blocks, n_threads
 from .neighbors import _budget, _Metric, _row_blocks
 
 __all__ = ["DBSCAN", "KMeans"]
@@ -502,62 +506,117 @@ def _components_from_edges(xp: Any, n: int, u: Any, v: Any) -> Any:
         parent = _compress(xp, parent)
 
 
-class _Sweep:
-    """Rows sorted along one coordinate, cut into blocks of consecutive rows that are each
-    compared with the one contiguous run of columns their eps-window can reach.
+#: DBSCAN's portable sweep cuts the rows into bands along a second axis when they hold at
+#: least this many rows each on average (fewer: the band bookkeeping outweighs the pairs
+#: it saves).
+DBSCAN_BAND_ROWS = 2048
 
-    Two points within ``eps`` differ by at most ``reach`` in every coordinate, so a block
-    of sorted rows needs only the columns whose sort key lies within ``reach`` of the
-    block's keys. Blocks are sized so that rows x window columns fits the byte budget.
+Block = tuple[int, int, int, int]  # rows [r0, r1) against columns [c0, c1)
+
+
+class _Sweep:
+    """Rows sorted by (band, key), cut into tasks: a run of consecutive rows of one band,
+    each compared with one contiguous run of columns in each band within reach.
+
+    Two points within ``eps`` differ by at most ``reach`` along any unit direction, so a
+    row's neighbours lie in its own band or the next band on either side (bands are at
+    least ``reach`` wide), and within each of those at keys within ``reach`` of its own:
+    columns sorted by (band, key) hold them in at most three contiguous runs. With a single
+    band this is the plain one-axis sweep. Tasks are sized so that rows x their columns
+    fits the byte budget; ``tasks`` lists ``(r0, r1, [(c0, c1), ...])`` (empty runs left
+    out) and ``blocks`` the same flattened to ``(r0, r1, c0, c1)``.
     """
 
-    def __init__(self, xp: Any, key_rows: Any, key_cols: Any, reach: float, cell_bytes: int,
-                 budget: int):
+    def __init__(self, xp: Any, band_rows: Any, key_rows: Any, band_cols: Any, key_cols: Any,
+                 reach: float, cell_bytes: int, budget: int):
+        self.tasks: list[tuple[int, int, list[tuple[int, int]]]] = []
         n = int(key_rows.shape[0])
-        self.blocks: list[tuple[int, int, int, int]] = []
         if n == 0 or key_cols.shape[0] == 0:
             return
-        lo = xp.searchsorted(key_cols, key_rows - reach, side="left")
-        hi = xp.searchsorted(key_cols, key_rows + reach, side="right")
-        lo = np.asarray(to_device(lo, get_device("cpu")))
-        hi = np.asarray(to_device(hi, get_device("cpu")))
+
+        def host(a: Any) -> np.ndarray:
+            return np.asarray(to_device(a, get_device("cpu")))
+
+        kr, kc, br, bc = host(key_rows), host(key_cols), host(band_rows), host(band_cols)
+        # per row and band offset (-1, 0, +1): the run of columns within reach
+        lo = np.zeros((n, 3), dtype=np.int64)
+        hi = np.zeros((n, 3), dtype=np.int64)
+        row_bands, row_starts = np.unique(br, return_index=True)
+        row_ends = np.append(row_starts[1:], n)
+        for b, rs, re in zip(row_bands.tolist(), row_starts.tolist(), row_ends.tolist(),
+                             strict=True):
+            for j, t in enumerate((b - 1, b, b + 1)):
+                s0 = int(np.searchsorted(bc, t, side="left"))
+                s1 = int(np.searchsorted(bc, t, side="right"))
+                seg = kc[s0:s1]
+                lo[rs:re, j] = s0 + np.searchsorted(seg, kr[rs:re] - reach, side="left")
+                hi[rs:re, j] = s0 + np.searchsorted(seg, kr[rs:re] + reach, side="right")
         cap = max(int(budget // max(cell_bytes, 1)), 1)
-        start = 0
-        while start < n:
-            # the largest end whose block fits: (end - start) * (hi[end-1] - lo[start]) grows
-            # with end, so bisect (a loop over blocks, not rows)
-            a, b = start + 1, n
-            while a < b:
-                mid = (a + b + 1) // 2
-                if (mid - start) * (int(hi[mid - 1]) - int(lo[start])) <= cap:
-                    a = mid
-                else:
-                    b = mid - 1
-            self.blocks.append((start, a, int(lo[start]), int(hi[a - 1])))
-            start = a
+        for rs, re in zip(row_starts.tolist(), row_ends.tolist(), strict=True):
+            start = rs
+            while start < re:
+                # the largest end (within the band) whose task fits: its cost grows with
+                # end, so bisect (a loop over tasks, not rows)
+                a, z = start + 1, re
+                while a < z:
+                    mid = (a + z + 1) // 2
+                    if (mid - start) * int((hi[mid - 1] - lo[start]).sum()) <= cap:
+                        a = mid
+                    else:
+                        z = mid - 1
+                runs = [(int(lo[start, j]), int(hi[a - 1, j])) for j in range(3)]
+                self.tasks.append((start, a, [(c0, c1) for c0, c1 in runs if c1 > c0]))
+                start = a
+
+    @property
+    def blocks(self) -> list[Block]:
+        return [(r0, r1, c0, c1) for r0, r1, runs in self.tasks for c0, c1 in runs]
 
 
-def _sweep_direction(xp: Any, P: Any) -> Any:
-    """Unit vector of the widest spread of the rows ``P`` (top eigenvector of their
-    covariance, float64; the first axis for fewer than two rows or no spread)."""
+def _sweep_axes(xp: Any, P: Any) -> list[Any]:
+    """Unit vectors of the two widest spreads of the rows ``P`` (top eigenvectors of their
+    covariance, float64; coordinate axes for fewer than two rows or no spread); one vector
+    for one feature."""
     n, d = P.shape
-    if n < 2 or d == 1:
+
+    def axis(i: int) -> Any:
         u = xp.zeros(d, dtype=np.float64)
-        u[0] = 1.0
+        u[i] = 1.0
         return u
-    # an evenly strided sample of at most 65,536 rows serves: any unit vector gives exact
-    # windows, the widest one only narrower ones
+
+    if n < 2 or d == 1:
+        return [axis(i) for i in range(min(d, 2))]
+    # an evenly strided sample of at most 65,536 rows serves: any unit vectors give exact
+    # windows, the widest ones only narrower ones
     S = P[:: max(1, -(-n // 65536))].astype(np.float64)
     Q = S - S.mean(axis=0)
     cov = (Q.T @ Q) / S.shape[0]
     _, vecs = xp.linalg.eigh(cov)
-    u = vecs[:, -1]
-    norm = float(xp.sqrt((u * u).sum()))
-    if not norm > 0 or not bool(xp.isfinite(u).all()):
-        u = xp.zeros(d, dtype=np.float64)
-        u[0] = 1.0
-        return u
-    return u / norm
+    out = []
+    for i, col in enumerate((-1, -2)):
+        u = vecs[:, col]
+        norm = float(xp.sqrt((u * u).sum()))
+        out.append(u / norm if norm > 0 and bool(xp.isfinite(u).all()) else axis(i))
+    return out
+
+
+def _bands(xp: Any, y: Any, reach: float) -> Any:
+    """Band of each row along the projections ``y``: bands at least ``reach`` wide (a hair
+    more, so rounding cannot put rows within reach two bands apart), as many as leave
+    :data:`DBSCAN_BAND_ROWS` rows a band on average; all zeros when fewer than three bands
+    would result (two bands see each other whole: nothing saved)."""
+    n = int(y.shape[0])
+    zeros = xp.zeros(n, dtype=np.int64)
+    if n == 0:
+        return zeros
+    y_min = float(y.min())
+    spread = float(y.max()) - y_min
+    width = reach * (1 + 1e-6)
+    count = int(min(spread / width, n / DBSCAN_BAND_ROWS)) if width > 0 else 0
+    if count < 3:
+        return zeros
+    band = xp.floor((y - y_min) * (count / spread)).astype(np.int64)
+    return xp.clip(band, 0, count - 1)
 
 
 def _number_clusters(xp: Any, root: Any, orig: Any, n: int) -> Any:
@@ -643,7 +702,9 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     p : float, optional
         Minkowski power (1 or 2).
     n_jobs : int, optional
-        Unused.
+        Threads comparing blocks of the sweep side by side on the CPU (joblib's counting:
+        None is 1, -1 every core; each holds its own distance block). The clusters are the
+        same for every value. Ignored on the GPU.
 
     Attributes
     ----------
@@ -696,6 +757,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         Xa, _, dev = validate_data(self, X, dtype="numeric")
         xp = dev.xp
         metric = _Metric.from_params(self.metric, self.p, "DBSCAN")
+        threads = n_threads("DBSCAN", self.n_jobs)  # checked on every device
         n, d = Xa.shape
         w = None if sample_weight is None else as_1d(sample_weight, dev, dtype=Xa.dtype,
                                                       name="sample_weight")
@@ -709,10 +771,12 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         # projection of a - b is at most |a - b|_2 <= |a - b|_1: at most eps (euclidean,
         # manhattan), or sqrt(2 eps) between unit rows (cosine); the slack covers the
         # projection's rounding
-        key_all = P @ _sweep_direction(xp, P).astype(P.dtype, copy=False)
+        axes = _sweep_axes(xp, P)
+        key_all = P @ axes[0].astype(P.dtype, copy=False)
         key_all = key_all.astype(np.float64, copy=False)
         reach = (2 * float(self.eps)) ** 0.5 if metric.name == "cosine" else float(self.eps)
         if n:
+            # |key|, |y| <= |P|max sqrt(d): the slack covers both projections' rounding
             scale = float(xp.abs(key_all).max()) + float(xp.abs(P).max()) * d ** 0.5
             reach += 4 * d * float(np.finfo(P.dtype).eps) * scale
         order = xp.argsort(key_all)
@@ -725,10 +789,21 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 xp, P, aux, key, ws, thr, reach, metric.name == "cosine", order,
                 self.min_samples)
             return self._finish(xp, Xa, order, core_pos, labels_sorted)
+        # the portable sweep also cuts the rows into bands along the second axis: rows
+        # sorted by (band, key) meet only the columns of three bands, not a whole window
+        if len(axes) > 1:
+            y = (P @ axes[1].astype(P.dtype, copy=False)).astype(np.float64, copy=False)
+            band = _bands(xp, y, reach)
+            by_band = stable_argsort(xp, band)  # stable: keys stay sorted within a band
+            order, P, key, band = order[by_band], P[by_band], key[by_band], band[by_band]
+            aux = None if aux is None else aux[by_band]
+            ws = None if ws is None else ws[by_band]
+        else:
+            band = xp.zeros(n, dtype=np.int64)
         cell = metric.block_bytes(1, d, Xa.dtype.itemsize)
-        budget = _budget(xp)
+        budget = _budget(xp) // min(threads, 4)  # each thread holds a block
 
-        def near(rows: Any, cols: Any, r: tuple[int, int, int, int]) -> Any:
+        def near(rows: Any, cols: Any, r: Block) -> Any:
             """Within-eps mask of sorted rows ``rows[r0:r1]`` vs ``cols[c0:c1]``."""
             r0, r1, c0, c1 = r
             a = rows[r0:r1]
@@ -740,44 +815,62 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         # 1. weighted neighbour counts -> core points (positions in sweep order)
         counts = xp.zeros(n, dtype=np.float64)
         n_nbrs = xp.zeros(n, dtype=np.int64)
-        for r in _Sweep(xp, key, key, reach, cell, budget).blocks:
-            M = near(everyone, everyone, r)
-            n_nbrs[r[0]:r[1]] = M.sum(axis=1)
-            counts[r[0]:r[1]] = n_nbrs[r[0]:r[1]] if ws is None else \
-                M.astype(Xa.dtype) @ ws[r[2]:r[3]]
+
+        def count(task: tuple[int, int, list[tuple[int, int]]]) -> None:
+            r0, r1, runs = task
+            for c0, c1 in runs:
+                M = near(everyone, everyone, (r0, r1, c0, c1))
+                n_nbrs[r0:r1] += M.sum(axis=1)
+                if ws is not None:
+                    counts[r0:r1] += M.astype(Xa.dtype) @ ws[c0:c1]
+            if ws is None:
+                counts[r0:r1] = n_nbrs[r0:r1]
+
+        # tasks own disjoint row ranges: threads write apart (as in steps 2 and 3)
+        map_blocks(xp, count, _Sweep(xp, band, key, band, key, reach, cell, budget).tasks,
+                   threads)
         core = counts >= self.min_samples
         core_pos = xp.nonzero(core)[0]
         nc = int(core_pos.shape[0])
         labels_sorted = xp.full(n, -1, dtype=np.int64)
         if nc:
-            core_key = key[core_pos]
+            core_key, core_band = key[core_pos], band[core_pos]
             # 2. components of the core-core graph (vertices: core positions, ascending)
-            sweep = _Sweep(xp, core_key, core_key, reach, cell, budget)
+            sweep = _Sweep(xp, core_band, core_key, core_band, core_key, reach, cell, budget)
             if float(n_nbrs[core_pos].sum()) * 16 <= DBSCAN_EDGE_BYTES:
-                us, vs = [], []
-                for r in sweep.blocks:
+
+                def edges(r: Block) -> tuple[Any, Any]:
                     rr, cc = xp.nonzero(near(core_pos, core_pos, r))
                     rr = rr + r[0]
                     cc = cc + r[2]
                     keep = cc > rr  # each undirected edge once
-                    us.append(rr[keep])
-                    vs.append(cc[keep])
-                root = _components_from_edges(xp, nc, xp.concatenate(us),
-                                              xp.concatenate(vs))
+                    return rr[keep], cc[keep]
+
+                uv = map_blocks(xp, edges, sweep.blocks, threads)
+                root = _components_from_edges(xp, nc, xp.concatenate([u for u, _ in uv]),
+                                              xp.concatenate([v for _, v in uv]))
             else:
-                root = self._components_by_blocks(xp, sweep, lambda r: near(core_pos,
-                                                                            core_pos, r))
+                root = self._components_by_blocks(xp, nc, sweep.blocks,
+                                                  lambda r: near(core_pos, core_pos, r))
             core_labels = _number_clusters(xp, root, order[core_pos], n)
             labels_sorted[core_pos] = core_labels
             # 3. border points join the smallest neighbouring cluster
             other = xp.nonzero(~core)[0]
             big = nc + 1
-            for r in _Sweep(xp, key[other], core_key, reach, cell, budget).blocks:
-                if r[2] == r[3]:
-                    continue  # no core point within reach: noise
-                M = near(other, core_pos, r)
-                lab = xp.where(M, core_labels[None, r[2]:r[3]], big).min(axis=1)
-                labels_sorted[other[r[0]:r[1]]] = xp.where(lab == big, -1, lab)
+
+            def border(task: tuple[int, int, list[tuple[int, int]]]) -> None:
+                r0, r1, runs = task
+                if not runs:
+                    return  # no core point within reach: noise
+                lab = None
+                for c0, c1 in runs:
+                    M = near(other, core_pos, (r0, r1, c0, c1))
+                    low = xp.where(M, core_labels[None, c0:c1], big).min(axis=1)
+                    lab = low if lab is None else xp.minimum(lab, low)
+                labels_sorted[other[r0:r1]] = xp.where(lab == big, -1, lab)
+
+            map_blocks(xp, border, _Sweep(xp, band[other], key[other], core_band, core_key,
+                                          reach, cell, budget).tasks, threads)
         return self._finish(xp, Xa, order, core_pos, labels_sorted)
 
     def _finish(self, xp: Any, Xa: Any, order: Any, core_pos: Any, labels_sorted: Any
@@ -792,14 +885,13 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         return self
 
     @staticmethod
-    def _components_by_blocks(xp: Any, sweep: _Sweep, near: Any) -> Any:
+    def _components_by_blocks(xp: Any, nc: int, blocks: list[Block], near: Any) -> Any:
         """Components without storing edges: each round recomputes the neighbour blocks and
         hooks every root under the smallest root among its members' neighbours."""
-        nc = sweep.blocks[-1][1]
         parent = xp.arange(nc)
         while True:
             changed = False
-            for r in sweep.blocks:
+            for r in blocks:
                 M = near(r)
                 low = xp.where(M, parent[None, r[2]:r[3]], nc).min(axis=1)
                 mine = parent[r[0]:r[1]]

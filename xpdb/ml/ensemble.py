@@ -31,7 +31,9 @@ be installed, tests compare quality against it; it is never imported by this mod
 Not supported (yet): missing values in ``X`` (impute first), early stopping and
 validation fractions, categorical features, ``oob_score``, ``class_weight``,
 ``min_impurity_decrease``, monotonic constraints. ``n_jobs`` sets the forests' threads on
-the CPU (batches of trees grown side by side; the same forest for every ``n_jobs``).
+the CPU (batches of trees grown side by side, then blocks of rows predicted side by side;
+the same forest and predictions for every ``n_jobs``). Gradient boosting predicts on every
+core, as scikit-learn's does.
 
 Examples
 --------
@@ -48,7 +50,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -72,24 +73,13 @@ from ._data import (
     to_device,
     validate_data,
 )
+from ._threads import n_threads
 from ._tree import Criterion, GrowParams, Rows
 
 __all__ = ["HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
            "RandomForestClassifier", "RandomForestRegressor"]
 
 _SEED_MAX = 2**31 - 1
-
-
-def _n_threads(owner: str, n_jobs: int | None) -> int:
-    """Threads for ``n_jobs`` as joblib counts them: None -> 1, -1 -> every core, -2 -> all
-    but one..."""
-    if n_jobs is None:
-        return 1
-    if not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool) or n_jobs == 0:
-        raise DataError(f"{owner}: n_jobs={n_jobs!r} must be a nonzero integer or None "
-                        "(-1: every core)")
-    cores = os.cpu_count() or 1
-    return max(1, int(n_jobs) if n_jobs > 0 else cores + 1 + int(n_jobs))
 
 
 def _check_int(name: str, value: Any, low: int, allow_none: bool = False) -> None:
@@ -248,7 +238,7 @@ class _BaseForest(BaseEstimator):
 
         # on the CPU, n_jobs threads grow batches side by side (NumPy releases the GIL in
         # its loops); the batches, and so the forest, are the same for every n_jobs
-        jobs = _n_threads(name, self.n_jobs)
+        jobs = n_threads(name, self.n_jobs)
         jobs = 1 if dev.is_gpu else min(jobs, len(starts))
         start = time.perf_counter()
         parts = []
@@ -284,7 +274,8 @@ class _BaseForest(BaseEstimator):
         check_is_fitted(self, ("forest_",))
         X, _, dev = validate_data(self, X, reset=False, dtype="numeric")
         forest = self.forest_.to(dev)
-        return _tree.forest_sum(forest, X) / forest.n_trees
+        jobs = n_threads(type(self).__name__, self.n_jobs)
+        return _tree.forest_sum(forest, X, n_threads=jobs) / forest.n_trees
 
     def apply(self, X: Any) -> Any:
         """Leaf of every sample in every tree, int32 (n_samples, n_estimators_): node ids
@@ -317,9 +308,10 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
     random_state : int, RandomState or None
         Reproducible on one device (CPU and GPU draw different random numbers).
     n_jobs : int, optional
-        On the CPU, threads growing batches of trees side by side (joblib's counting:
-        None is 1, -1 every core); each batch holds its own histogram arrays, so memory
-        grows with it. The forest is the same for every value. Ignored on the GPU.
+        On the CPU, threads growing batches of trees side by side, and predicting blocks
+        of rows side by side (joblib's counting: None is 1, -1 every core); each batch
+        holds its own histogram arrays, so memory grows with it. The forest and its
+        predictions are the same for every value. Ignored on the GPU.
     verbose : int, default 0
         Print one line per batch of trees (count, depth, time) to stderr.
     time_budget : float, optional
@@ -570,7 +562,10 @@ class _BaseHGB(BaseEstimator):
         X, _, dev = validate_data(self, X, reset=False, dtype="numeric")
         forest = self.forest_.to(dev)
         base = to_device(self.baseline_, dev)
-        return _tree.forest_sum(forest, X, self.n_trees_per_iteration_) + base[None, :]
+        # every core, as scikit-learn's OpenMP prediction (the estimator has no n_jobs)
+        raw = _tree.forest_sum(forest, X, self.n_trees_per_iteration_,
+                               n_threads=n_threads(type(self).__name__, -1))
+        return raw + base[None, :]
 
 
 class HistGradientBoostingRegressor(RegressorMixin, _BaseHGB):

@@ -31,6 +31,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from ..device import device_of
 from ..errors import NotSupportedError
+from ..kernels._xp import is_numpy
 from . import _topk_kernels as _topk
 from ._data import (
     DataError,
@@ -44,6 +45,7 @@ from ._data import (
     to_output,
     validate_data,
 )
+from ._threads import map_blocks, n_threads
 
 __all__ = ["KNeighborsClassifier", "KNeighborsRegressor", "NearestNeighbors"]
 
@@ -194,12 +196,16 @@ def _smallest_k(xp: Any, D: Any, k: int) -> tuple[Any, Any]:
 
 
 def _kneighbors(xp: Any, metric: _Metric, Q: Any, X: Any, x_aux: Any, k: int,
-                budget: int | None = None) -> tuple[Any, Any]:
+                budget: int | None = None, threads: int = 1) -> tuple[Any, Any]:
     """Reduced distances and indices of the ``k`` nearest rows of ``X`` for each row of
-    ``Q``, in query blocks x training chunks merged with the running best."""
+    ``Q``, in query blocks x training chunks merged with the running best; on the CPU,
+    ``threads`` threads take query blocks side by side (each within ``budget / min(threads,
+    4)`` bytes)."""
     n, d = X.shape
     itemsize = X.dtype.itemsize
     budget = budget or _budget(xp)
+    if threads > 1 and is_numpy(xp):
+        budget = max(1, budget // min(threads, 4))
     # training chunks small enough that a block holds at least ~256 queries, a multiple of
     # the top-k group width
     use_top = _topk.usable(xp, X, k)
@@ -212,7 +218,8 @@ def _kneighbors(xp: Any, metric: _Metric, Q: Any, X: Any, x_aux: Any, k: int,
         chunk = max(k, min(n, chunk // TOPK_GROUP * TOPK_GROUP or chunk))
     out_d = xp.empty((Q.shape[0], k), dtype=X.dtype)
     out_i = xp.empty((Q.shape[0], k), dtype=np.int64)
-    for qs in _row_blocks(Q.shape[0], metric.block_bytes(chunk, d, itemsize), budget):
+
+    def block(qs: slice) -> None:
         q, q_aux = metric.prepare(xp, Q[qs])
         q_m2 = q * -2 if metric.name == "euclidean" else None
         best_d = best_i = None
@@ -254,6 +261,9 @@ def _kneighbors(xp: Any, metric: _Metric, Q: Any, X: Any, x_aux: Any, k: int,
             best_i = xp.take_along_axis(best_i, order, axis=1)
         out_d[qs] = best_d
         out_i[qs] = best_i
+
+    map_blocks(xp, block, _row_blocks(Q.shape[0], metric.block_bytes(chunk, d, itemsize),
+                                      budget), threads)
     return out_d, out_i
 
 
@@ -310,7 +320,9 @@ class _NeighborsBase(BaseEstimator):
         fit_aux = to_device(self._fit_aux, dev)
         if not self_query and self._shift is not None:
             Q = Q - to_device(self._shift, dev)
-        D, idx = _kneighbors(xp, self._metric, Q, fit_X, fit_aux, k_search)
+        # every core by default, as scikit-learn's brute-force search (OpenMP) uses
+        threads = n_threads(owner, self.n_jobs, default=-1)
+        D, idx = _kneighbors(xp, self._metric, Q, fit_X, fit_aux, k_search, threads=threads)
         if self_query:
             # drop each row itself; where duplicates pushed it out, drop the farthest
             rows = xp.arange(idx.shape[0])[:, None]
@@ -367,7 +379,10 @@ class NearestNeighbors(_NeighborsBase):
     metric_params : dict, optional
         Unused.
     n_jobs : int, optional
-        Unused (the device decides the parallelism).
+        Threads searching blocks of queries side by side on the CPU (joblib's counting,
+        -1: every core); None uses every core, as scikit-learn's brute-force search does
+        whatever its ``n_jobs``. The neighbours are the same for every value. Ignored on
+        the GPU.
 
     Attributes
     ----------
@@ -437,7 +452,7 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsModel):
     Parameters are scikit-learn's: ``n_neighbors=5``, ``weights`` ("uniform", "distance" or
     a callable on the distance array), ``algorithm`` (accepted, always brute force),
     ``leaf_size`` (unused), ``p`` and ``metric`` (see :class:`NearestNeighbors`),
-    ``metric_params`` and ``n_jobs`` (unused).
+    ``metric_params`` (unused) and ``n_jobs`` (CPU threads, see :class:`NearestNeighbors`).
 
     Attributes
     ----------

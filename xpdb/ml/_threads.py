@@ -1,0 +1,59 @@
+"""Threads for the NumPy paths of the estimators.
+
+NumPy releases the GIL inside its loops (gathers, comparisons, reductions, matrix products),
+so blocks of independent work run side by side on the CPU from a plain thread pool, as
+scikit-learn's OpenMP loops do. Matrix products inside such blocks run with one BLAS thread
+each: the pool already fills the cores, and BLAS's own threads on top of it would
+oversubscribe them. On a GPU the blocks run one after another (the device is already
+parallel, and one stream orders them).
+
+``n_jobs`` is counted as joblib counts it: ``None`` is one thread unless the estimator's
+default says otherwise, ``-1`` every core, ``-2`` all but one.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from ..kernels._xp import is_numpy
+from ._data import DataError
+
+__all__ = ["map_blocks", "n_threads"]
+
+T = TypeVar("T")
+
+
+def n_threads(owner: str, n_jobs: Any, default: int = 1) -> int:
+    """Threads for ``n_jobs`` (joblib's counting); ``default`` for ``None`` (-1: every core).
+
+    Raises
+    ------
+    DataError
+        ``n_jobs`` is 0 or not an integer.
+    """
+    if n_jobs is None:
+        n_jobs = default
+    elif not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool) or n_jobs == 0:
+        raise DataError(f"{owner}: n_jobs={n_jobs!r} must be a nonzero integer or None "
+                        "(-1: every core)")
+    cores = os.cpu_count() or 1
+    return max(1, int(n_jobs) if n_jobs > 0 else cores + 1 + int(n_jobs))
+
+
+def map_blocks(xp: Any, fn: Callable[[Any], T], items: Iterable[Any], threads: int) -> list[T]:
+    """``[fn(item) for item in items]``, on ``threads`` threads on the CPU (in order).
+
+    ``fn`` must only write what its own item owns (disjoint slices of shared outputs).
+    """
+    items = list(items)
+    if threads <= 1 or len(items) <= 1 or not is_numpy(xp):
+        return [fn(item) for item in items]
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"), \
+            ThreadPoolExecutor(min(threads, len(items))) as pool:
+        return list(pool.map(fn, items))
