@@ -161,3 +161,24 @@ def test_registered_in_xpdb_ml():
     found = dict(xpdb.ml.all_estimators())
     for name in ['PCA', 'TruncatedSVD']:
         assert getattr(xpdb.ml, name) is found[name]
+
+
+def test_transform_in_blocks_far_from_the_origin(device, monkeypatch):
+    """The projection runs by blocks of rows (on threads on the CPU) and centres before the
+    product: far from the origin it keeps the digits ``X @ C.T - mean @ C.T`` loses."""
+    import xpdb.ml.decomposition as dmod
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(1000, 12)) * [3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.5] + 1e6
+    pca = PCA(4, svd_solver="full").fit(_on(device, X))
+    whole = _np(pca.transform(_on(device, X)))
+    monkeypatch.setitem(dmod.PROJECT_BLOCK_BYTES, "cpu", 12 * 8 * 37)  # 37-row blocks
+    monkeypatch.setitem(dmod.PROJECT_BLOCK_BYTES, "gpu", 12 * 8 * 37)
+    blocked = _np(pca.transform(_on(device, X)))
+    # equal up to the BLAS kernel a block's shape picks (a 1-row block is a gemv)
+    np.testing.assert_allclose(blocked, whole, rtol=1e-12, atol=1e-12)
+    C, m = _np(pca.components_), _np(pca.mean_)
+    exact = (X - m) @ C.T
+    np.testing.assert_allclose(blocked, exact, rtol=0, atol=1e-9)
+    sk = skd.PCA(4, svd_solver="full").fit(X)
+    np.testing.assert_allclose(np.abs(blocked), np.abs(sk.transform(X)), atol=1e-6)
