@@ -60,7 +60,6 @@ __all__ = ["Binned", "Criterion", "Forest", "GrowParams", "Rows", "bin_features"
 # chunked paths.
 HIST_BUDGET = {"cpu": 1 << 22, "gpu": 1 << 26}
 ENTRY_BUDGET = {"cpu": 1 << 22, "gpu": 1 << 26}
-# Rows x trees per prediction block.
 # (sample, tree) pairs a prediction block descends at once; on the CPU a block's arrays
 # stay in the L2/L3 caches (1 << 19 took 100 trees x 100k rows 1.5x faster than 1 << 21)
 PREDICT_BUDGET = {"cpu": 1 << 19, "gpu": 1 << 24}
