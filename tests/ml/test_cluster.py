@@ -12,6 +12,7 @@ from sklearn.metrics import adjusted_rand_score
 import xpdb
 import xpdb.ml.cluster as clmod
 import xpdb.ml.neighbors as nbmod
+from xpdb.device import get_device
 from xpdb.errors import NotSupportedError
 from xpdb.ml import DataError
 from xpdb.ml.cluster import DBSCAN, KMeans
@@ -117,6 +118,15 @@ def test_kmeans_small_blocks(device, blobs, monkeypatch):
     small = KMeans(8, random_state=4).fit(_on(device, X))
     np.testing.assert_array_equal(_np(small.labels_), _np(ref.labels_))
     assert small.inertia_ == pytest.approx(ref.inertia_, rel=1e-12)
+    # predict's blocks on threads (CPU): the one-thread labels and distances
+    Xd, C = _on(device, X), small.cluster_centers_
+    xp = get_device(device).xp
+    xsq = clmod._sq_norms(xp, Xd)
+    one = clmod._min_sq_dist(xp, Xd, xsq, C, 1)
+    many = clmod._min_sq_dist(xp, Xd, xsq, C, 4)
+    for a, b in zip(one, many, strict=True):
+        np.testing.assert_array_equal(_np(a), _np(b))
+    np.testing.assert_array_equal(_np(small.predict(Xd)), _np(small.labels_))
 
 
 def test_kmeans_inputs_and_float32(device, blobs):

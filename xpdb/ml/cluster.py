@@ -52,7 +52,7 @@ from sklearn.utils import check_random_state
 
 from ..device import device_of, get_device
 from ..errors import NotSupportedError
-from ..kernels._xp import scatter_min, stable_argsort
+from ..kernels._xp import is_numpy, scatter_min, stable_argsort
 from . import _neighbor_kernels as _nk
 from ._data import (
     DataError,
@@ -82,15 +82,22 @@ def _sq_norms(xp: Any, X: Any) -> Any:
     return xp.einsum("ij,ij->i", X, X)
 
 
-def _min_sq_dist(xp: Any, X: Any, x_sq: Any, C: Any) -> tuple[Any, Any]:
+def _min_sq_dist(xp: Any, X: Any, x_sq: Any, C: Any, threads: int = 1) -> tuple[Any, Any]:
     """Index of the nearest row of ``C`` and the squared distance to it, per row of ``X``
     (``x_sq``: the rows' squared norms; None asks for the indices only, and the distance
-    is None)."""
+    is None). On the CPU, ``threads`` threads take blocks of rows side by side (rows are
+    independent: the same answer for any block size)."""
     n = X.shape[0]
     labels = xp.empty(n, dtype=np.int64)
     dist = None if x_sq is None else xp.empty(n, dtype=X.dtype)
     c_sq = _sq_norms(xp, C)
-    for b in _row_blocks(n, C.shape[0] * X.dtype.itemsize * 2, _budget(xp)):
+    row_bytes = C.shape[0] * X.dtype.itemsize * 2
+    budget = _budget(xp)
+    if threads > 1 and is_numpy(xp):
+        # at least one block per thread, of 1,024 rows or more
+        budget = min(budget, row_bytes * max(1024, -(-n // threads)))
+
+    def block(b: slice) -> None:
         D = X[b] @ C.T
         D *= -2
         D += c_sq[None, :]
@@ -99,6 +106,8 @@ def _min_sq_dist(xp: Any, X: Any, x_sq: Any, C: Any) -> tuple[Any, Any]:
         if dist is not None:
             near = xp.take_along_axis(D, lab[:, None], axis=1)[:, 0]
             dist[b] = xp.maximum(near + x_sq[b], 0)
+
+    map_blocks(xp, block, _row_blocks(n, row_bytes, budget), threads)
     return labels, dist
 
 
@@ -438,7 +447,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     def predict(self, X: Any) -> Any:
         """Index of the nearest center for each row of ``X``."""
         Xa, C, xp = self._prepared(X)
-        labels, _ = _min_sq_dist(xp, Xa, None, C)  # the ranking needs no |x|^2
+        # the ranking needs no |x|^2; every core, as scikit-learn's OpenMP predict
+        labels, _ = _min_sq_dist(xp, Xa, None, C, n_threads("KMeans", -1))
         return to_output(labels, X)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
@@ -462,7 +472,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Opposite of the inertia of ``X`` on the fitted centers (higher is better)."""
         Xa, C, xp = self._prepared(X)
-        _, dist = _min_sq_dist(xp, Xa, _sq_norms(xp, Xa), C)
+        _, dist = _min_sq_dist(xp, Xa, _sq_norms(xp, Xa), C, n_threads("KMeans", -1))
         if sample_weight is not None:
             dev = device_of(Xa)
             dist = dist * as_1d(sample_weight, dev, dtype=Xa.dtype, name="sample_weight")
