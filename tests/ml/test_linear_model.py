@@ -271,6 +271,32 @@ def test_sample_weight_logistic_regression(device, rng, task):
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-5)
 
 
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_logistic_regression_loss_by_blocks_on_threads(device, rng, task, weighted,
+                                                       monkeypatch):
+    """The loss and gradient summed over blocks of rows: the same fit on 1 or 4 threads,
+    and the one-block fit within the optimizer's tolerance; n_jobs is checked."""
+    X, y = _scaled(task)
+    w = rng.uniform(0.2, 3.0, len(X)) if weighted else None
+    Xd, yd = on_device(X, device), on_device(y, device)
+    wd = None if w is None else on_device(w, device)
+    whole = lm.LogisticRegression(C=0.7, tol=1e-10, max_iter=1000).fit(Xd, yd, wd)
+    row = X.shape[1] * X.dtype.itemsize
+    for kind in ("cpu", "gpu"):
+        monkeypatch.setitem(lm.LOSS_BLOCK_BYTES, kind, 37 * row)  # 37-row blocks
+    fits = [lm.LogisticRegression(C=0.7, tol=1e-10, max_iter=1000, n_jobs=j).fit(Xd, yd, wd)
+            for j in (1, 4)]
+    for attr in ("coef_", "intercept_", "n_iter_"):
+        np.testing.assert_array_equal(to_host(getattr(fits[0], attr)),
+                                      to_host(getattr(fits[1], attr)))
+    np.testing.assert_allclose(to_host(fits[0].coef_), to_host(whole.coef_), atol=1e-6)
+    theirs = sk.LogisticRegression(C=0.7, tol=1e-10, max_iter=1000).fit(X, y, sample_weight=w)
+    _close(fits[1], theirs, 1e-5)
+    with pytest.raises(XpdbError, match="n_jobs=0 must be a nonzero integer"):
+        lm.LogisticRegression(n_jobs=0).fit(Xd, yd)
+
+
 def test_sample_weight_errors():
     X, y = dataset("regression")
     with pytest.raises(ValueError, match="sample_weight has 3 values for 200 samples"):
