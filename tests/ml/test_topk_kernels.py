@@ -99,7 +99,8 @@ def test_kneighbors_through_the_kernels(monkeypatch, metric):
     monkeypatch.setattr(neighbors, "TOPK_KERNEL_CHUNK", 64)  # several merges
     rng = np.random.default_rng(3)
     X, Q = rng.normal(size=(300, 6)), rng.normal(size=(17, 6))
-    got_d, got_i = NearestNeighbors(n_neighbors=4, metric=metric).fit(X).kneighbors(Q)
+    # one thread: the emulator (a test device) runs one launch at a time, like a stream
+    got_d, got_i = NearestNeighbors(n_neighbors=4, metric=metric, n_jobs=1).fit(X).kneighbors(Q)
     ref_d, ref_i = SkNN(n_neighbors=4, metric=metric).fit(X).kneighbors(Q)
     np.testing.assert_array_equal(got_i, ref_i)
     np.testing.assert_allclose(got_d, ref_d, rtol=1e-9, atol=1e-12)
