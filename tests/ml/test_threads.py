@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from xpdb.ml import DataError
-from xpdb.ml._threads import map_blocks, n_threads
+from xpdb.ml._threads import every_core, map_blocks, n_threads
 
 
-def test_n_threads_counts_as_joblib():
-    cores = os.cpu_count() or 1
+def test_n_threads_counts_as_joblib(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert n_threads("E", None) == 1
     assert n_threads("E", None, default=-1) == cores
     assert n_threads("E", 3) == 3
@@ -23,6 +24,16 @@ def test_n_threads_counts_as_joblib():
     for bad in (0, 1.5, True, "2"):
         with pytest.raises(DataError, match=f"E: n_jobs={bad!r} must be a nonzero integer"):
             n_threads("E", bad)
+
+
+def test_defaults_of_every_core_follow_omp_num_threads(monkeypatch):
+    """As scikit-learn's OpenMP loops: OMP_NUM_THREADS (Dask workers set 1) caps a default
+    of every core, not an n_jobs the caller gives."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert n_threads("E", None, default=-1) == every_core("E") == 1
+    assert n_threads("E", 3) == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
+    assert n_threads("E", None, default=-1) == n_threads("E", -1)
 
 
 def test_map_blocks_keeps_order_and_uses_threads():

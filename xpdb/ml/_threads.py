@@ -8,7 +8,11 @@ oversubscribe them. On a GPU the blocks run one after another (the device is alr
 parallel, and one stream orders them).
 
 ``n_jobs`` is counted as joblib counts it: ``None`` is one thread unless the estimator's
-default says otherwise, ``-1`` every core, ``-2`` all but one.
+default says otherwise, ``-1`` every core, ``-2`` all but one. "Every core" is the cores
+this process may run on (its CPU affinity, which containers and ``taskset`` set). Where an
+estimator's default is every core (as scikit-learn's OpenMP loops are), ``OMP_NUM_THREADS``
+caps it too, as it caps scikit-learn's: Dask workers set it to 1, so that workers sharing
+a machine do not each start a thread per core.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any, TypeVar
 from ..kernels._xp import is_numpy
 from ._data import DataError
 
-__all__ = ["map_blocks", "n_threads"]
+__all__ = ["every_core", "map_blocks", "n_threads"]
 
 T = TypeVar("T")
 
@@ -35,13 +39,31 @@ def n_threads(owner: str, n_jobs: Any, default: int = 1) -> int:
     DataError
         ``n_jobs`` is 0 or not an integer.
     """
+    cores = _cores()
     if n_jobs is None:
         n_jobs = default
+        omp = os.environ.get("OMP_NUM_THREADS", "")
+        if omp.isdigit() and int(omp) > 0:
+            cores = min(cores, int(omp))
     elif not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool) or n_jobs == 0:
         raise DataError(f"{owner}: n_jobs={n_jobs!r} must be a nonzero integer or None "
                         "(-1: every core)")
-    cores = os.cpu_count() or 1
-    return max(1, int(n_jobs) if n_jobs > 0 else cores + 1 + int(n_jobs))
+    if n_jobs > 0:
+        return int(n_jobs)
+    return max(1, cores + 1 + int(n_jobs))
+
+
+def every_core(owner: str) -> int:
+    """Threads for work whose only setting is every core (``OMP_NUM_THREADS`` caps it)."""
+    return n_threads(owner, None, default=-1)
+
+
+def _cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def map_blocks(xp: Any, fn: Callable[[Any], T], items: Iterable[Any], threads: int) -> list[T]:

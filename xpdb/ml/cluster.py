@@ -66,7 +66,7 @@ from ._data import (
     to_output,
     validate_data,
 )
-from ._threads import map_blocks, n_threads
+from ._threads import every_core, map_blocks, n_threads
 from .neighbors import _budget, _Metric, _row_blocks
 
 __all__ = ["DBSCAN", "KMeans"]
@@ -448,7 +448,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         """Index of the nearest center for each row of ``X``."""
         Xa, C, xp = self._prepared(X)
         # the ranking needs no |x|^2; every core, as scikit-learn's OpenMP predict
-        labels, _ = _min_sq_dist(xp, Xa, None, C, n_threads("KMeans", -1))
+        labels, _ = _min_sq_dist(xp, Xa, None, C, every_core("KMeans"))
         return to_output(labels, X)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
@@ -472,7 +472,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Opposite of the inertia of ``X`` on the fitted centers (higher is better)."""
         Xa, C, xp = self._prepared(X)
-        _, dist = _min_sq_dist(xp, Xa, _sq_norms(xp, Xa), C, n_threads("KMeans", -1))
+        _, dist = _min_sq_dist(xp, Xa, _sq_norms(xp, Xa), C, every_core("KMeans"))
         if sample_weight is not None:
             dev = device_of(Xa)
             dist = dist * as_1d(sample_weight, dev, dtype=Xa.dtype, name="sample_weight")

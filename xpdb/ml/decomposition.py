@@ -42,7 +42,7 @@ from ._data import (
     to_output,
     validate_data,
 )
-from ._threads import map_blocks, n_threads
+from ._threads import every_core, map_blocks
 
 __all__ = ["PCA", "TruncatedSVD"]
 
@@ -78,7 +78,7 @@ def _project(xp: Any, X: Any, mean: Any, comps: Any) -> Any:
         out[b] = (X[b] - mean) @ comps.T
 
     map_blocks(xp, block, [slice(i, min(i + rows, n)) for i in range(0, n, rows)],
-               n_threads("PCA", -1))
+               every_core("PCA"))
     return out
 
 

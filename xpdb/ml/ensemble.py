@@ -73,7 +73,7 @@ from ._data import (
     to_device,
     validate_data,
 )
-from ._threads import n_threads
+from ._threads import every_core, n_threads
 from ._tree import Criterion, GrowParams, Rows
 
 __all__ = ["HistGradientBoostingClassifier", "HistGradientBoostingRegressor",
@@ -564,7 +564,7 @@ class _BaseHGB(BaseEstimator):
         base = to_device(self.baseline_, dev)
         # every core, as scikit-learn's OpenMP prediction (the estimator has no n_jobs)
         raw = _tree.forest_sum(forest, X, self.n_trees_per_iteration_,
-                               n_threads=n_threads(type(self).__name__, -1))
+                               n_threads=every_core(type(self).__name__))
         return raw + base[None, :]
 
 
