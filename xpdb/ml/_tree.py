@@ -183,12 +183,13 @@ class Criterion:
             return s.sum(axis=0)
         return s[1] if self.kind == "newton" else s[0]
 
-    def score(self, xp: Any, s: Any) -> Any:
-        """The negated weighted impurity, up to terms that cancel in a gain."""
+    def score(self, xp: Any, s: Any, w: Any = None) -> Any:
+        """The negated weighted impurity, up to terms that cancel in a gain (``w``: the
+        weights of ``s``, when the caller has them)."""
         if self.kind == "newton":
             den = s[1] + self.l2
             return xp.where(den > 0, s[0] ** 2 / xp.where(den > 0, den, 1.0), 0.0)
-        w = self.weight(xp, s)
+        w = self.weight(xp, s) if w is None else w
         pos = w > 0
         safe_w = xp.where(pos, w, 1.0)
         if self.kind == "gini":
@@ -199,12 +200,13 @@ class Criterion:
             out = s[1] ** 2 / safe_w
         return xp.where(pos, out, 0.0)
 
-    def side_ok(self, xp: Any, s: Any, total: Any) -> Any:
-        """Whether a child with statistics ``s`` may exist (its node's total ``total``)."""
+    def side_ok(self, xp: Any, s: Any, w: Any, total: Any) -> Any:
+        """Whether a child with statistics ``s`` (weights ``w``) may exist (its node's
+        total ``total``)."""
         if self.kind == "newton":
             return s[1] >= self.min_hessian
         # relative floor: the right side is total - left, exact zeros are lost to rounding
-        return self.weight(xp, s) > 1e-12 * self.weight(xp, total)
+        return w > 1e-12 * self.weight(xp, total)
 
     def value(self, xp: Any, s: Any) -> Any:
         """Node values (n_nodes, n_outputs) from statistics (channels, n_nodes): class
@@ -473,11 +475,13 @@ def _split_scores(xp: Any, crit: Criterion, params: GrowParams, left: Any, total
                   c_left: Any, c_total: Any) -> Any:
     """Gain of every candidate split (-inf where not allowed)."""
     right = total - left
-    valid = crit.side_ok(xp, left, total) & crit.side_ok(xp, right, total)
+    # each side's weight once, for both its test and its score (a sum over classes)
+    w_left, w_right = crit.weight(xp, left), crit.weight(xp, right)
+    valid = crit.side_ok(xp, left, w_left, total) & crit.side_ok(xp, right, w_right, total)
     if c_left is not None:
         msl = params.min_samples_leaf
         valid &= (c_left >= msl) & (c_total - c_left >= msl)
-    s_left, s_right = crit.score(xp, left), crit.score(xp, right)
+    s_left, s_right = crit.score(xp, left, w_left), crit.score(xp, right, w_right)
     gain = s_left + s_right - crit.score(xp, total)
     if params.min_gain is not None:
         # a zero gain computed in floats is rounding noise of the children's scores: it
