@@ -810,16 +810,21 @@ def grow(binned: Binned, rows: Rows, n_trees: int, crit: Criterion, params: Grow
         remap[stays] = xp.arange(n_stay, dtype=np.int64)
         rank = xp.cumsum(chosen) - 1
         keep = can[nid]
-        rows, nid = rows.take(keep), nid[keep]
-        moving = chosen[nid]
-        right = codes[rows.row, o_feat[nid]] > o_bin[nid]
-        nid = xp.where(moving, n_stay + 2 * rank[nid] + right, remap[nid])
+        if not bool(keep.all()):  # rows of leaves that closed leave the entries
+            rows, nid = rows.take(keep), nid[keep]
+        # only the split leaves' rows move (best-first: one leaf a tree, a small share of
+        # the rows): gathers over those alone; the others are renumbered
+        moving = xp.flatnonzero(chosen[nid])
+        m_nid = nid[moving]
+        right = codes[rows.row[moving], o_feat[m_nid]] > o_bin[m_nid]
+        nid = remap[nid]
+        nid[moving] = n_stay + 2 * rank[m_nid] + right
         child_tree = xp.repeat(o_tree[chosen], 2)
         child_depth = xp.repeat(o_depth[chosen] + 1, 2)
         child_gid = n_made + xp.arange(2 * n_split, dtype=np.int64)
         n_made += 2 * n_split
         # values and best splits of the children only (their rows, renumbered from 0)
-        c_rows = rows.take(moving)
+        c_rows = rows if moving.shape[0] == nid.shape[0] else rows.take(moving)
         parent = None if store is None else store.parents(chosen, o_gid[chosen])
         c_val, c_gain, c_feat, c_bin, c_hist = _node_splits(
             xp, crit, params, binned, c_rows, nid[moving] - n_stay, 2 * n_split,
