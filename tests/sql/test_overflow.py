@@ -221,3 +221,55 @@ def test_sum_overflow_in_a_streamed_aggregation(tmp_path, device: str) -> None:
     ok = "SELECT k, sum(v) AS s FROM t WHERE k <> 1 GROUP BY k ORDER BY k"
     assert small.sql(ok).fetchall() == con.sql(ok).fetchall()
     assert "streamed" in small.explain(ok, analyze=True)
+
+
+# -- bitwise operators, against DuckDB ----------------------------------------------------------
+@pytest.mark.parametrize("sql", [
+    "SELECT k, v & w, v | w, xor(v, w), ~v, ~i, i & s, s | 3, xor(s, i) FROM big ORDER BY k, v",
+    "SELECT k, w >> 3, i >> 1, s >> 2, v >> 62, w >> 64, i >> -1, w >> k FROM big ORDER BY k, w",
+    "SELECT k, w << 2, s << 0, k << 60 FROM big WHERE w BETWEEN 0 AND 1000000000 ORDER BY k, w",
+    "SELECT k, i << 0, CAST(k AS INTEGER) << 29, CAST(1 AS TINYINT) << 6 FROM big WHERE i >= 0 "
+    "ORDER BY k, i",
+    "SELECT 5 & 3, 5 | 3, xor(5, 3), ~5, -8 >> 1, -9 >> 1, 8 >> 70, 0 << 100, NULL & 3",
+    "SELECT k, sum(w & 255) FROM big GROUP BY k ORDER BY k",
+    "SELECT k FROM big WHERE (w & 1) = 1 ORDER BY k",
+])
+def test_sql_bitwise_matches_duckdb(dbs, sql: str) -> None:
+    db, con = dbs
+    want = con.sql(sql).fetchall()
+    got = db.sql(sql).fetchall()
+    assert [tuple(int(x) if isinstance(x, int) else x for x in r) for r in got] == \
+        [tuple(int(x) if isinstance(x, int) else x for x in r) for r in want]
+
+
+@pytest.mark.parametrize(("sql", "message"), [
+    ("SELECT v << 1 FROM big WHERE k = 1", "Overflow in left shift"),
+    ("SELECT i << 1 FROM big WHERE k = 1", "Overflow in left shift"),
+    ("SELECT s << 2 FROM big WHERE k = 1", "Overflow in left shift"),
+    ("SELECT w << 1 FROM big WHERE k = 2", "Cannot left-shift negative number"),
+    ("SELECT i << 0 FROM big WHERE k = 2", "Cannot left-shift negative number"),
+    ("SELECT w << -1 FROM big WHERE k = 1", "Cannot left-shift by negative number"),
+    ("SELECT w << 64 FROM big WHERE k = 1", "Left-shift value 64 is out of range"),
+    ("SELECT i << 32 FROM big WHERE k = 1", "Left-shift value 32 is out of range"),
+])
+def test_sql_left_shift_errors_like_duckdb(dbs, sql: str, message: str) -> None:
+    db, con = dbs
+    with pytest.raises(duckdb.OutOfRangeException, match=message):
+        con.sql(sql).fetchall()
+    with pytest.raises(ExecutionError, match=message):
+        db.sql(sql).fetchall()
+
+
+def test_bitwise_kernels_reject_non_integers(device: str) -> None:
+    from xpdb.errors import TypeError as XTypeError
+
+    x = Column.from_arrow(pa.array([1.5, 2.0]), device)
+    with pytest.raises(XTypeError, match="bitwise 'and' takes integers, got float64"):
+        kx.bitwise("and", x, 1)
+    with pytest.raises(XTypeError, match="bitwise not takes integers"):
+        kx.bit_not(x)
+    with pytest.raises(XTypeError, match="unknown bitwise operator"):
+        kx.bitwise("nand", x, 1)
+    db = xpdb.connect(device=device)
+    with pytest.raises(XTypeError, match="takes integers"):
+        db.sql("SELECT 1.5 & 3").fetchall()

@@ -514,6 +514,75 @@ def arith(op: str, a: Any, b: Any, *, div_zero: str = "null", overflow: str = "w
         return al.column(out, t.float64)
 
 
+BITWISE_OPS = ("and", "or", "xor", "shl", "shr")
+
+
+def bitwise(op: str, a: Any, b: Any, *, expr: str | None = None, length: int | None = None,
+            device: Any = None) -> Column:
+    """Bitwise ``and``/``or``/``xor`` and shifts ``shl`` (``<<``)/``shr`` (``>>``) of
+    integers (DuckDB's semantics; null where an operand is null).
+
+    The result has the operands' common integer type. A right shift is arithmetic (it keeps
+    the sign) and gives 0 for a shift outside ``[0, bits)``. A left shift raises
+    ExecutionError for a negative operand, a shift outside ``[0, bits)`` or a result that
+    does not fit the type (``0 << n`` is 0).
+
+    Examples
+    --------
+    >>> from xpdb.column import Column
+    >>> x = Column.from_pylist([5, 12, None])
+    >>> bitwise("and", x, 6).to_pylist(), bitwise("shr", x, 2).to_pylist()
+    ([4, 4, None], [1, 3, None])
+    """
+    if op not in BITWISE_OPS:
+        raise XTypeError(f"unknown bitwise operator {op!r}; use one of {BITWISE_OPS}")
+    prep = _prepare([a, b], length, device)
+    kinds = [o.dtype for o in prep.ops if not o.null]
+    if any(not (d.is_integer or d.is_bool) for d in kinds):
+        types = ", ".join(map(str, kinds))
+        raise XTypeError(f"bitwise {op!r} takes integers, got {types}; cast to an integer "
+                         "type first")
+    typ = common_type(prep.ops, f"bitwise {op!r}") or t.int64
+    typ = t.int64 if typ.is_bool else typ
+    al = _align(prep, typ, what=f"bitwise {op!r}")
+    x, y = al.data
+    xp = al.xp
+    if op in ("and", "or", "xor"):
+        fn = {"and": xp.bitwise_and, "or": xp.bitwise_or, "xor": xp.bitwise_xor}[op]
+        return al.column(fn(x, y))
+    bits = np.dtype(typ.physical).itemsize * 8
+    inside = (y >= 0) & (y < bits)
+    s = xp.where(inside, y, 0)
+    if op == "shr":
+        return al.column(xp.where(inside, xp.right_shift(x, s), 0).astype(typ.physical))
+    valid = al.validity()
+    live = (x != 0) if valid is None else (x != 0) & valid
+    info = np.iinfo(typ.physical)
+    # no overflow while x <= max >> s (and x >= 0: DuckDB shifts no negative number left)
+    limit = xp.right_shift(xp.asarray(info.max, dtype=typ.physical), s)
+    for bad, why in ((live & (x < 0), "Cannot left-shift negative number {x}"),
+                     (live & (y < 0), "Cannot left-shift by negative number {y}"),
+                     (live & (y >= bits), "Left-shift value {y} is out of range"),
+                     (live & inside & (x > limit), "Overflow in left shift ({x} << {y})")):
+        if _any(al.device, bad):
+            i = int(al.device.scalar(xp.argmax(bad)))
+            xv, yv = (int(al.device.scalar(v[i] if getattr(v, "ndim", 0) else v))
+                      for v in (x, y))
+            where = f" in {expr}" if expr else ""
+            raise ExecutionError(why.format(x=xv, y=yv) + f"{where} (row {i})")
+    return al.column(xp.where(live, xp.left_shift(x, s), 0).astype(typ.physical))
+
+
+def bit_not(a: Column) -> Column:
+    """Bitwise complement of an integer column (``~a``; null stays null)."""
+    if not (a.dtype.is_integer or a.dtype.is_bool):
+        raise XTypeError(f"bitwise not takes integers, got {a.dtype}; cast to an integer "
+                         "type first")
+    data = a.data.astype(np.int64) if a.dtype.is_bool else a.data
+    return Column(t.int64 if a.dtype.is_bool else a.dtype, a.device.xp.invert(data),
+                  a.validity, None, a.device)
+
+
 _WRAPPING = {"add": "addition", "sub": "subtraction", "mul": "multiplication"}
 _SYMBOL = {"add": "+", "sub": "-", "mul": "*"}
 
@@ -1246,7 +1315,8 @@ def between(a: Any, lo: Any, hi: Any, negate: bool = False, **kwargs: Any) -> Co
 
 
 __all__ = [
-    "ARITH_OPS", "COMPARE_OPS", "abs_", "and_", "arith", "between", "case_when", "ceil",
+    "ARITH_OPS", "BITWISE_OPS", "COMPARE_OPS", "abs_", "and_", "arith", "between", "bit_not",
+    "bitwise", "case_when", "ceil",
     "coalesce", "common_type", "compare", "exp", "fill_null", "floor", "is_nan",
     "is_not_null", "is_null", "isin", "literal", "log", "log10", "log2", "negate", "not_",
     "nullif", "or_", "power", "round_", "sign", "sqrt", "trunc", "where",

@@ -220,6 +220,28 @@ def arith(op: str, a: Value, b: Value, ctx: Context, node: exp.Expression | None
                     **_kw(ctx))
 
 
+def _bitwise(op: str) -> Callable[[exp.Expression, Context], Value]:
+    def run(node: exp.Expression, ctx: Context) -> Value:
+        a, b = evaluate(node.this, ctx), evaluate(node.expression, ctx)
+        if a is None or b is None:
+            return None
+        return kx.bitwise(op, a, b, expr=node.sql(dialect="duckdb"), **_kw(ctx))
+
+    return run
+
+
+def _bit_not(node: exp.BitwiseNot, ctx: Context) -> Value:
+    v = evaluate(node.this, ctx)
+    if isinstance(v, Column):
+        return kx.bit_not(v)
+    if v is None:
+        return None
+    if not isinstance(v, int):
+        raise XTypeError(f"bitwise not takes integers, got {v!r}; cast to an integer type "
+                         "first")
+    return ~int(v)
+
+
 def _is_date(v: Value) -> bool:
     if isinstance(v, Column):
         return v.dtype.kind == "date"
@@ -516,6 +538,9 @@ _NODES: dict[type, Callable[[Any, Context], Value]] = {
     exp.Add: _binary("add"), exp.Sub: _binary("sub"), exp.Mul: _binary("mul"),
     exp.Div: _binary("truediv"), exp.IntDiv: _binary("intdiv"), exp.Mod: _binary("rem"),
     exp.Pow: _binary("pow"),
+    exp.BitwiseAnd: _bitwise("and"), exp.BitwiseOr: _bitwise("or"),
+    exp.BitwiseXor: _bitwise("xor"), exp.BitwiseLeftShift: _bitwise("shl"),
+    exp.BitwiseRightShift: _bitwise("shr"), exp.BitwiseNot: _bit_not,
     exp.EQ: _compare("eq"), exp.NEQ: _compare("ne"), exp.LT: _compare("lt"),
     exp.LTE: _compare("le"), exp.GT: _compare("gt"), exp.GTE: _compare("ge"),
     exp.NullSafeEQ: _distinct_from(True), exp.NullSafeNEQ: _distinct_from(False),
