@@ -359,6 +359,53 @@ class Groups:
             return present.reshape(self.n, card).sum(axis=1).astype(np.int64)
         return _xp.bincount(xp, xp.unique(pair) // card, self.n)
 
+    # -- strings -------------------------------------------------------------------------------
+    def string_agg(self, name: str, sep: str | None = ",",
+                   order: tuple[tuple[str, bool, bool], ...] = ()) -> Column:
+        """Per group, the non-null values of column ``name`` as text joined by ``sep``, in
+        row order or sorted by ``order`` (``(column, descending, nulls_last)`` each, stably);
+        null for a group with no value, and everywhere when ``sep`` is None (SQL's
+        ``string_agg``/``group_concat``).
+
+        The joining runs on the host through pyarrow (the output is text; on a GPU the
+        group ids and the sort come back from the device once).
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from ..table import Table
+        from .cast import cast
+        from .sort import sort_indices
+
+        col = self.col(name)
+        if sep is None:
+            return Column.full(self.n, None, t.string, self.device)
+        if not col.dtype.is_string:
+            col = cast(col, t.string)
+        if order:
+            # rows by (group, order keys...): one stable sort keeps row order among ties
+            cols = [("__g", Column(t.int64, self.ids, None, None, self.device))]
+            cols += [(f"__o{i}", self.col(c)) for i, (c, _, _) in enumerate(order)]
+            by = [c for c, _ in cols]
+            perm = sort_indices(Table(cols, self.rows, self.device), by,
+                                [False, *(d for _, d, _ in order)],
+                                [True, *(nl for _, _, nl in order)])
+            perm = np.asarray(self.device.to_host(perm))
+            ids = np.asarray(self.device.to_host(self.ids))
+        else:
+            ids = np.asarray(self.device.to_host(self.ids))
+            perm = np.argsort(ids, kind="stable")
+        values = col.to_arrow()
+        valid = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        keep = perm[valid[perm]]
+        counts = np.bincount(ids[keep], minlength=self.n)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()),
+                                              values.take(pa.array(keep)))
+        joined = pc.if_else(pa.array(counts > 0), pc.binary_join(lists, sep),
+                            pa.scalar(None, pa.string()))
+        return Column.from_arrow(joined, self.device)
+
     # -- quantiles -----------------------------------------------------------------------------
     def ranked(self, name: str) -> Ranked:
         """The non-null values of ``name`` sorted by (group, value); see :class:`Ranked`."""

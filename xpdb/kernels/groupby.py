@@ -89,7 +89,9 @@ class Agg:
         The output column's name.
     options : mapping
         ``{"q": 0.9}`` for quantiles, ``{"ddof": 0}`` for var/std, ``{"skipna": False}`` for
-        first/last, ``{"other": "v2"}`` for corr/covar.
+        first/last, ``{"other": "v2"}`` for corr/covar; for ``string_agg`` (values as text,
+        joined) ``{"sep": ", "}`` (default ``","``; None gives null) and ``{"order":
+        [("col", descending, nulls_last), ...]}`` (default: row order).
     """
 
     func: str
@@ -134,9 +136,11 @@ FUNCTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "covar_pop": ("covar", {"ddof": 0}),
     "bool_and": ("bool_and", {}),
     "bool_or": ("bool_or", {}),
+    "string_agg": ("string_agg", {}),
+    "group_concat": ("string_agg", {}),
 }
 
-_HOLISTIC = frozenset({"quantile", "quantile_disc"})
+_HOLISTIC = frozenset({"quantile", "quantile_disc", "string_agg"})
 _TWO_COLUMNS = frozenset({"corr", "covar"})
 _PREFIX = "__xpdb_"
 _SAMPLE = 1 << 14  # rows sampled to estimate the number of groups
@@ -154,6 +158,8 @@ class _Spec:
     ddof: int = 1
     q: float = 0.5
     skipna: bool = True
+    sep: str | None = ","
+    order: tuple[tuple[str, bool, bool], ...] = ()
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -221,10 +227,10 @@ def _resolve(agg: Agg, names: Sequence[str]) -> _Spec:
         raise NotSupportedError(f"unknown aggregate function {agg.func!r}{hint}")
     kind, fixed = FUNCTIONS[func]
     opts = {**dict(agg.options), **fixed}
-    unknown = set(opts) - {"q", "ddof", "skipna", "other"}
+    unknown = set(opts) - {"q", "ddof", "skipna", "other", "sep", "order"}
     if unknown:
         msg = (f"aggregate {agg.name!r}: unknown options {sorted(unknown)}; known: q, ddof, "
-               "skipna, other")
+               "skipna, other, sep, order")
         raise XpdbError(msg)
     column = agg.column
     if column is None:
@@ -249,8 +255,18 @@ def _resolve(agg: Agg, names: Sequence[str]) -> _Spec:
     q = opts.get("q", 0.5)
     if isinstance(q, bool) or not isinstance(q, int | float) or not 0.0 <= float(q) <= 1.0:
         raise XpdbError(f"aggregate {agg.name!r}: quantile q must be in [0, 1], got {q!r}")
+    sep = opts.get("sep", ",")
+    if sep is not None and not isinstance(sep, str):
+        raise XpdbError(f"aggregate {agg.name!r}: sep must be a string or None, got {sep!r}")
+    order = tuple(tuple(o) for o in opts.get("order", ()))
+    for o in order:
+        if len(o) != 3 or o[0] not in names:
+            msg = (f"aggregate {agg.name!r}: order takes (column, descending, nulls_last) "
+                   f"items over {list(names)}, got {o!r}")
+            raise XpdbError(msg)
     return _Spec(kind, column, other, agg.name, int(ddof), float(q),
-                 bool(opts.get("skipna", True)))
+                 bool(opts.get("skipna", True)), sep,
+                 tuple((str(c), bool(d), bool(nl)) for c, d, nl in order))
 
 
 def _check_types(spec: _Spec, schema: Mapping[str, t.DataType]) -> None:
@@ -385,6 +401,8 @@ def _masked(dev: Any, values: Any, valid: Any) -> Column:
 
 
 def _holistic(g: Groups, spec: _Spec) -> Column:
+    if spec.kind == "string_agg":
+        return g.string_agg(spec.column, spec.sep, spec.order)
     if spec.kind == "count_distinct":
         return Column(t.int64, g.count_distinct(spec.column), None, None, g.device)
     return g.quantile(spec.column, spec.q, discrete=spec.kind == "quantile_disc")

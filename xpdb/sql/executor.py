@@ -556,6 +556,8 @@ class Executor:
         arg = a.this if isinstance(a, exp.Count) else None
         if isinstance(a, exp.Count) and (arg is None or isinstance(arg, exp.Star)):
             return kg.Agg("count_star", None, f"__r{j}")
+        if AGGREGATES.get(name) == "string_agg":  # before DISTINCT: it has options
+            return self._string_agg_spec(a, j, ctx, pre, one_key_set)
         if isinstance(arg, exp.Distinct):
             if name != "count" or len(arg.expressions) != 1:
                 raise NotSupportedError(f"{name}(DISTINCT ...) is not supported yet")
@@ -582,6 +584,37 @@ class Executor:
             options["other"] = f"__b{j}"
         return kg.Agg(func, f"__a{j}", f"__r{j}", options)
 
+    def _string_agg_spec(self, a: exp.Expression, j: int, ctx: Context,
+                         pre: list[tuple[str, Column]], one_key_set: bool) -> kg.Agg:
+        """``string_agg([DISTINCT] x [, sep] [ORDER BY ...])`` (``group_concat``,
+        ``listagg``): the separator must be a constant (DuckDB's rule); ORDER BY keys
+        become input columns; DISTINCT keeps each value's first row."""
+        this, sep_node = a.this, a.args.get("separator")
+        order: list[tuple[str, bool, bool]] = []
+        if isinstance(this, exp.Order):
+            for i, o in enumerate(this.expressions):
+                name = f"__o{j}_{i}"
+                pre.append((name, as_column(evaluate(o.this, ctx), ctx)))
+                desc = bool(o.args.get("desc"))
+                # DuckDB's default: NULLS LAST for ASC and DESC alike
+                nulls_first = o.args.get("nulls_first")
+                order.append((name, desc, not nulls_first if nulls_first is not None else True))
+            this = this.this
+        sep: Any = ","
+        if sep_node is not None:
+            if not isinstance(sep_node, exp.Literal | exp.Null):
+                raise BindError(f"the separator of {a.sql(dialect='duckdb')} must be a "
+                                "constant string")
+            sep = literal_value(sep_node)
+            sep = None if sep is None else str(sep)
+        if isinstance(this, exp.Distinct):
+            from .functions import distinct_aggregate
+
+            distinct_aggregate("string_agg", this, j, ctx, pre, one_key_set)  # adds __a{j}
+        else:
+            pre.append((f"__a{j}", as_column(evaluate(this, ctx), ctx)))
+        return kg.Agg("string_agg", f"__a{j}", f"__r{j}", {"sep": sep, "order": order})
+
     def _window(self, node: p.Window) -> Relation:
         child = self.run(node.child)
         ctx = self.context(child)
@@ -603,6 +636,8 @@ class Executor:
         name = {"rownumber": "row_number", "denserank": "dense_rank", "percentrank":
                 "percent_rank", "cumedist": "cume_dist", "firstvalue": "first_value",
                 "lastvalue": "last_value", "avg": "mean"}.get(name, name)
+        if name not in kw.FUNCTIONS and not isinstance(f, exp.Count):
+            raise NotSupportedError(f"window function {name}() is not supported yet")
         cols: list[tuple[str, Column]] = []
         part = []
         for i, e in enumerate(w.args.get("partition_by") or []):

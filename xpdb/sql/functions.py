@@ -39,7 +39,7 @@ AGGREGATES: dict[str, str] = {
     "bool_and": "bool_and", "bool_or": "bool_or", "corr": "corr", "covar_pop": "covar_pop",
     "covar_samp": "covar_samp", "std": "std", "quantile_cont": "quantile",
     "quantile": "quantile", "quantile_disc": "quantile_disc", "approx_count_distinct":
-    "count_distinct",
+    "count_distinct", "string_agg": "string_agg",
 }
 # sqlglot class names of aggregates whose SQL name differs
 _AGG_CLASSES = {"avg": "avg", "stddev": "stddev", "stddevpop": "stddev_pop",
