@@ -53,6 +53,15 @@ def quiet() -> Any:
     return np.errstate(all="ignore")
 
 
+def and_valid(*masks: Any) -> Any:
+    """The rows every mask says are valid (None masks are all valid); None when all are."""
+    out = None
+    for m in masks:
+        if m is not None:
+            out = m if out is None else out & m
+    return out
+
+
 class Groups:
     """Group ids of the rows of one table and per-group arrays computed from them once.
 
@@ -405,6 +414,28 @@ class Groups:
         joined = pc.if_else(pa.array(counts > 0), pc.binary_join(lists, sep),
                             pa.scalar(None, pa.string()))
         return Column.from_arrow(joined, self.device)
+
+    def arg_extreme(self, name: str, by: str, largest: bool) -> Column:
+        """Per group, column ``name`` at the row where ``by`` is largest (``arg_max``) or
+        smallest (``arg_min``); rows where either is null are skipped, ties go to the first
+        row; null for a group without such a row (DuckDB's ``arg_max``/``arg_min``)."""
+        from ..table import Table
+        from .sort import sort_indices
+
+        xp = self.xp
+        col, key = self.col(name), self.col(by)
+        perm = sort_indices(Table([("__g", Column(t.int64, self.ids, None, None, self.device)),
+                                   ("__v", key)], self.rows, self.device),
+                            ["__g", "__v"], [False, largest], [True, True])
+        valid = and_valid(col.validity, key.validity)
+        if valid is not None:
+            perm = perm[valid[perm]]
+        g = self.ids[perm]
+        first = xp.ones(g.shape[0], dtype=bool)
+        first[1:] = g[1:] != g[:-1]  # sorted by group: each group's best row leads
+        rows = xp.full(self.n, -1, dtype=np.int64)  # -1: no row, a null
+        rows[g[first]] = perm[first]
+        return col.take(rows, nullable=True)
 
     # -- quantiles -----------------------------------------------------------------------------
     def ranked(self, name: str) -> Ranked:

@@ -89,7 +89,8 @@ class Agg:
         The output column's name.
     options : mapping
         ``{"q": 0.9}`` for quantiles, ``{"ddof": 0}`` for var/std, ``{"skipna": False}`` for
-        first/last, ``{"other": "v2"}`` for corr/covar; for ``string_agg`` (values as text,
+        first/last, ``{"other": "v2"}`` for corr/covar and for ``arg_max``/``arg_min``
+        (the column whose extreme row picks the value); for ``string_agg`` (values as text,
         joined) ``{"sep": ", "}`` (default ``","``; None gives null) and ``{"order":
         [("col", descending, nulls_last), ...]}`` (default: row order).
     """
@@ -138,10 +139,14 @@ FUNCTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "bool_or": ("bool_or", {}),
     "string_agg": ("string_agg", {}),
     "group_concat": ("string_agg", {}),
+    "arg_max": ("arg_max", {}),
+    "max_by": ("arg_max", {}),
+    "arg_min": ("arg_min", {}),
+    "min_by": ("arg_min", {}),
 }
 
-_HOLISTIC = frozenset({"quantile", "quantile_disc", "string_agg"})
-_TWO_COLUMNS = frozenset({"corr", "covar"})
+_HOLISTIC = frozenset({"quantile", "quantile_disc", "string_agg", "arg_max", "arg_min"})
+_TWO_COLUMNS = frozenset({"corr", "covar", "arg_max", "arg_min"})
 _PREFIX = "__xpdb_"
 _SAMPLE = 1 << 14  # rows sampled to estimate the number of groups
 _GOLDEN = 2654435761  # Knuth's multiplicative hash constant (a prime)
@@ -279,7 +284,8 @@ def _check_types(spec: _Spec, schema: Mapping[str, t.DataType]) -> None:
         msg = (f"{kind}({spec.column!r}) needs a numeric column, got type {dt}; cast it to a "
                "number first" + (" or use quantile_disc" if kind == "quantile" else ""))
         raise XTypeError(msg)
-    if spec.other is not None and not (schema[spec.other].is_numeric or schema[spec.other].is_bool):
+    if kind in ("corr", "covar") and not (schema[spec.other].is_numeric
+                                          or schema[spec.other].is_bool):
         raise XTypeError(f"{kind}: column {spec.other!r} of type {schema[spec.other]} is not numeric")
     if kind == "sum" and not (numeric or dt.kind == "duration"):
         msg = (f"sum({spec.column!r}) is not defined for type {dt}; sum takes numbers, bools, "
@@ -309,7 +315,7 @@ def _states(spec: _Spec) -> list[tuple[Any, ...]]:
         return [(k, c, spec.skipna)]
     if k == "any_value":
         return [("first", c, True)]
-    if k in _TWO_COLUMNS:
+    if k in ("corr", "covar"):
         return [("comoments", c, spec.other)]
     return []  # holistic
 
@@ -403,6 +409,8 @@ def _masked(dev: Any, values: Any, valid: Any) -> Column:
 def _holistic(g: Groups, spec: _Spec) -> Column:
     if spec.kind == "string_agg":
         return g.string_agg(spec.column, spec.sep, spec.order)
+    if spec.kind in ("arg_max", "arg_min"):
+        return g.arg_extreme(spec.column, spec.other, spec.kind == "arg_max")
     if spec.kind == "count_distinct":
         return Column(t.int64, g.count_distinct(spec.column), None, None, g.device)
     return g.quantile(spec.column, spec.q, discrete=spec.kind == "quantile_disc")

@@ -572,6 +572,14 @@ class Executor:
         args = positional_args(a)
         if func is None or not args:
             raise NotSupportedError(f"aggregate function {name}() is not supported yet")
+        if func == "count_if":
+            # DuckDB's count_if is the sum of its condition as an integer (null without one)
+            cond = as_column(evaluate(args[0], ctx), ctx)
+            if not cond.dtype.is_bool:
+                raise XTypeError(f"count_if takes a condition, got {cond.dtype}; compare "
+                                 "it with something first")
+            pre.append((f"__a{j}", kcast.cast(cond, t.int64)))
+            return kg.Agg("sum", f"__a{j}", f"__r{j}")
         pre.append((f"__a{j}", as_column(evaluate(args[0], ctx), ctx)))
         options: dict[str, Any] = {}
         if func in ("quantile", "quantile_disc") and len(args) > 1:
@@ -579,7 +587,9 @@ class Executor:
             if not isinstance(q, int | float):
                 raise NotSupportedError(f"{name}() takes one constant fraction for now")
             options["q"] = float(q)
-        if func in ("corr", "covar_pop", "covar_samp") and len(args) > 1:
+        if func in ("arg_max", "arg_min") and len(args) != 2:
+            raise BindError(f"{name}(arg, val) takes two arguments, got {len(args)}")
+        if func in ("corr", "covar_pop", "covar_samp", "arg_max", "arg_min") and len(args) > 1:
             pre.append((f"__b{j}", as_column(evaluate(args[1], ctx), ctx)))
             options["other"] = f"__b{j}"
         return kg.Agg(func, f"__a{j}", f"__r{j}", options)

@@ -39,7 +39,8 @@ AGGREGATES: dict[str, str] = {
     "bool_and": "bool_and", "bool_or": "bool_or", "corr": "corr", "covar_pop": "covar_pop",
     "covar_samp": "covar_samp", "std": "std", "quantile_cont": "quantile",
     "quantile": "quantile", "quantile_disc": "quantile_disc", "approx_count_distinct":
-    "count_distinct", "string_agg": "string_agg",
+    "count_distinct", "string_agg": "string_agg", "arg_max": "arg_max", "max_by": "arg_max",
+    "arg_min": "arg_min", "min_by": "arg_min", "count_if": "count_if",
 }
 # sqlglot class names of aggregates whose SQL name differs
 _AGG_CLASSES = {"avg": "avg", "stddev": "stddev", "stddevpop": "stddev_pop",
@@ -48,7 +49,8 @@ _AGG_CLASSES = {"avg": "avg", "stddev": "stddev", "stddevpop": "stddev_pop",
                 "logicalor": "bool_or", "covarpop": "covar_pop", "covarsamp": "covar_samp",
                 "percentilecont": "quantile_cont", "percentiledisc": "quantile_disc",
                 "approxdistinct": "approx_count_distinct", "approxquantile": "quantile_cont",
-                "groupconcat": "string_agg"}
+                "groupconcat": "string_agg", "argmax": "arg_max", "argmin": "arg_min",
+                "countif": "count_if"}
 
 
 def _sum_limit(dt: t.DataType) -> int | None:
