@@ -437,6 +437,44 @@ class Groups:
         rows[g[first]] = perm[first]
         return col.take(rows, nullable=True)
 
+    def mode(self, name: str) -> Column:
+        """Per group, the most frequent non-null value of ``name``; among equally frequent
+        values the one seen first; null for a group without a value (DuckDB's ``mode``)."""
+        from ..table import Table
+        from .sort import sort_indices
+
+        xp = self.xp
+        col = self.col(name)
+        codes = order_codes(col)
+        rows = xp.arange(self.rows, dtype=np.int64)
+        ids, vc = self.ids, codes.ids
+        if col.validity is not None:
+            rows, ids, vc = rows[col.validity], ids[col.validity], vc[col.validity]
+        out_rows = xp.full(self.n, -1, dtype=np.int64)  # -1: no value, a null
+        if int(rows.shape[0]):
+            # runs of one (group, value) pair: their sizes and first rows (a stable sort
+            # keeps rows ascending within a run)
+            as_int = Column(t.int64, ids, None, None, self.device)
+            order = sort_indices(Table([("g", as_int),
+                                        ("v", Column(t.int64, vc, None, None, self.device))],
+                                       int(rows.shape[0]), self.device), ["g", "v"])
+            g, v, r = ids[order], vc[order], rows[order]
+            start = xp.ones(g.shape[0], dtype=bool)
+            start[1:] = (g[1:] != g[:-1]) | (v[1:] != v[:-1])
+            run = xp.cumsum(start) - 1
+            size = _xp.bincount(xp, run, int(self.device.scalar(run[-1])) + 1)
+            runs = Table([("g", Column(t.int64, g[start], None, None, self.device)),
+                          ("n", Column(t.int64, size, None, None, self.device)),
+                          ("r", Column(t.int64, r[start], None, None, self.device))],
+                         int(size.shape[0]), self.device)
+            # per group the biggest run, ties to the earliest first row: the first in order
+            best = sort_indices(runs, ["g", "n", "r"], [False, True, False])
+            bg = g[start][best]
+            lead = xp.ones(bg.shape[0], dtype=bool)
+            lead[1:] = bg[1:] != bg[:-1]
+            out_rows[bg[lead]] = r[start][best][lead]
+        return col.take(out_rows, nullable=True)
+
     # -- quantiles -----------------------------------------------------------------------------
     def ranked(self, name: str) -> Ranked:
         """The non-null values of ``name`` sorted by (group, value); see :class:`Ranked`."""

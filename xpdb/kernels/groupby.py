@@ -143,9 +143,11 @@ FUNCTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "max_by": ("arg_max", {}),
     "arg_min": ("arg_min", {}),
     "min_by": ("arg_min", {}),
+    "mode": ("mode", {}),
 }
 
-_HOLISTIC = frozenset({"quantile", "quantile_disc", "string_agg", "arg_max", "arg_min"})
+_HOLISTIC = frozenset({"quantile", "quantile_disc", "string_agg", "arg_max", "arg_min",
+                       "mode"})
 _TWO_COLUMNS = frozenset({"corr", "covar", "arg_max", "arg_min"})
 _PREFIX = "__xpdb_"
 _SAMPLE = 1 << 14  # rows sampled to estimate the number of groups
@@ -409,6 +411,8 @@ def _masked(dev: Any, values: Any, valid: Any) -> Column:
 def _holistic(g: Groups, spec: _Spec) -> Column:
     if spec.kind == "string_agg":
         return g.string_agg(spec.column, spec.sep, spec.order)
+    if spec.kind == "mode":
+        return g.mode(spec.column)
     if spec.kind in ("arg_max", "arg_min"):
         return g.arg_extreme(spec.column, spec.other, spec.kind == "arg_max")
     if spec.kind == "count_distinct":

@@ -40,7 +40,7 @@ AGGREGATES: dict[str, str] = {
     "covar_samp": "covar_samp", "std": "std", "quantile_cont": "quantile",
     "quantile": "quantile", "quantile_disc": "quantile_disc", "approx_count_distinct":
     "count_distinct", "string_agg": "string_agg", "arg_max": "arg_max", "max_by": "arg_max",
-    "arg_min": "arg_min", "min_by": "arg_min", "count_if": "count_if",
+    "arg_min": "arg_min", "min_by": "arg_min", "count_if": "count_if", "mode": "mode",
 }
 # sqlglot class names of aggregates whose SQL name differs
 _AGG_CLASSES = {"avg": "avg", "stddev": "stddev", "stddevpop": "stddev_pop",

@@ -1,5 +1,5 @@
-"""arg_max / arg_min (max_by / min_by) and count_if: SQL against DuckDB, the kernel
-against pandas."""
+"""Aggregates that pick one row's value, arg_max / arg_min (max_by / min_by) and mode, and
+count_if: SQL against DuckDB, the kernels against pandas."""
 
 from __future__ import annotations
 
@@ -40,6 +40,9 @@ def both(device: str) -> Both:
     "SELECT arg_max(s, o), count_if(o > 100) FROM t WHERE k > 10",
     "SELECT count_if(o > 2), count_if(NOT (f < 0)) FROM t",
     "SELECT k FROM t GROUP BY k HAVING count_if(o > 2) >= 1 ORDER BY k",
+    "SELECT k, mode(s), mode(o), mode(d) FROM t GROUP BY k ORDER BY k NULLS LAST",
+    "SELECT mode(s), mode(f), mode(k) FROM t",
+    "SELECT mode(s) FROM t WHERE k > 10",
 ])
 def test_matches_duckdb(both: Both, sql: str) -> None:
     both.check(sql, names=False)
@@ -69,3 +72,22 @@ def test_kernel_matches_pandas(device: str) -> None:
     lo = df.loc[df.groupby("k")["v"].idxmin(), ["k", "a"]].set_index("k")["a"]
     np.testing.assert_array_equal(got["hi"].to_numpy(), hi.reindex(got.index).to_numpy())
     np.testing.assert_array_equal(got["lo"].to_numpy(), lo.reindex(got.index).to_numpy())
+
+
+def test_mode_kernel_matches_pandas(device: str) -> None:
+    """The most frequent value per group; ties to the value seen first."""
+    rng = np.random.default_rng(9)
+    n = 600
+    keys = rng.integers(0, 30, n)
+    vals = rng.choice(["p", "q", "r", "s", None], n).tolist()
+    tb = Table.from_arrow(pa.table({"k": keys, "v": pa.array(vals)}), device=device)
+    got = kg.groupby_agg(tb, ["k"], [kg.Agg("mode", "v", "m")]).to_pandas()
+    df = pd.DataFrame({"k": keys, "v": vals, "row": np.arange(n)}).dropna()
+
+    def mode(g: pd.DataFrame) -> str:
+        stats = g.groupby("v")["row"].agg(["size", "min"])
+        return stats.sort_values(["size", "min"], ascending=[False, True]).index[0]
+
+    want = df.groupby("k")[["v", "row"]].apply(mode)
+    got = got.set_index("k")["m"].sort_index()
+    assert got.to_dict() == {k: want.get(k) for k in got.index}
