@@ -43,6 +43,8 @@ def both(device: str) -> Both:
     "SELECT k, mode(s), mode(o), mode(d) FROM t GROUP BY k ORDER BY k NULLS LAST",
     "SELECT mode(s), mode(f), mode(k) FROM t",
     "SELECT mode(s) FROM t WHERE k > 10",
+    "SELECT k, GROUPING(k) AS gk, arg_max(s, o), mode(s), count_if(o > 1), "
+    "string_agg(s, ',' ORDER BY o) FROM t GROUP BY ROLLUP (k) ORDER BY gk, k NULLS LAST",
 ])
 def test_matches_duckdb(both: Both, sql: str) -> None:
     both.check(sql, names=False)
