@@ -232,6 +232,10 @@ def test_sum_overflow_in_a_streamed_aggregation(tmp_path, device: str) -> None:
     "ORDER BY k, i",
     "SELECT 5 & 3, 5 | 3, xor(5, 3), ~5, -8 >> 1, -9 >> 1, 8 >> 70, 0 << 100, NULL & 3",
     "SELECT k, sum(w & 255) FROM big GROUP BY k ORDER BY k",
+    "SELECT k, bit_and(v), bit_or(v), bit_xor(v), bit_and(w), bit_or(i), bit_xor(s) FROM big "
+    "GROUP BY k ORDER BY k",
+    "SELECT bit_and(w), bit_or(w), bit_xor(i), bit_and(s), bit_or(s), bit_xor(v) FROM big",
+    "SELECT bit_or(w) FROM big WHERE k > 10",
     "SELECT k FROM big WHERE (w & 1) = 1 ORDER BY k",
 ])
 def test_sql_bitwise_matches_duckdb(dbs, sql: str) -> None:
@@ -273,3 +277,6 @@ def test_bitwise_kernels_reject_non_integers(device: str) -> None:
     db = xpdb.connect(device=device)
     with pytest.raises(XTypeError, match="takes integers"):
         db.sql("SELECT 1.5 & 3").fetchall()
+    db.register("f", pa.table({"x": [1.5, 2.0]}))
+    with pytest.raises(XTypeError, match=r"bit_or\('__a0'\) takes integers, got type float64"):
+        db.sql("SELECT bit_or(x) FROM f").fetchall()

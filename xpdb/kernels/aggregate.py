@@ -475,6 +475,35 @@ class Groups:
             out_rows[bg[lead]] = r[start][best][lead]
         return col.take(out_rows, nullable=True)
 
+    def bit_reduce(self, name: str, op: str) -> Column:
+        """Per group, the bitwise ``and``/``or``/``xor`` of the non-null integers of
+        ``name``, in its type; null for a group without a value (DuckDB's ``bit_and``,
+        ``bit_or``, ``bit_xor``). One count of set bits per bit position and group: the
+        same passes on NumPy and CuPy, whatever the order of the rows."""
+        xp = self.xp
+        col = self.col(name)
+        if not col.dtype.is_integer:
+            raise XTypeError(f"bit_{op}({name!r}) takes integers, got type {col.dtype}; cast "
+                             "it to an integer type first")
+        bits = np.dtype(col.dtype.physical).itemsize * 8
+        ids, data = self.ids, col.data.astype(np.int64).view(np.uint64)
+        if col.validity is not None:
+            ids, data = ids[col.validity], data[col.validity]
+        present = _xp.bincount(xp, ids, self.n)
+        out = xp.zeros(self.n, dtype=np.uint64)
+        for b in range(bits):
+            ones = _xp.bincount(xp, ids[((data >> np.uint64(b)) & np.uint64(1)) == 1], self.n)
+            on = ones == present if op == "and" else ones > 0 if op == "or" else ones % 2 == 1
+            out |= on.astype(np.uint64) << np.uint64(b)
+        if bits < 64:  # sign-extend the narrow type's top bit back into int64
+            sign = np.uint64(1 << (bits - 1))
+            out = (out ^ sign) - sign
+        data = out.view(np.int64).astype(col.dtype.physical)
+        valid = present > 0
+        data = xp.where(valid, data, xp.zeros(1, data.dtype))
+        return Column(col.dtype, data, None if bool(self.device.scalar(valid.all())) else valid,
+                      None, self.device)
+
     # -- quantiles -----------------------------------------------------------------------------
     def ranked(self, name: str) -> Ranked:
         """The non-null values of ``name`` sorted by (group, value); see :class:`Ranked`."""

@@ -144,10 +144,13 @@ FUNCTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "arg_min": ("arg_min", {}),
     "min_by": ("arg_min", {}),
     "mode": ("mode", {}),
+    "bit_and": ("bit_and", {}),
+    "bit_or": ("bit_or", {}),
+    "bit_xor": ("bit_xor", {}),
 }
 
 _HOLISTIC = frozenset({"quantile", "quantile_disc", "string_agg", "arg_max", "arg_min",
-                       "mode"})
+                       "mode", "bit_and", "bit_or", "bit_xor"})
 _TWO_COLUMNS = frozenset({"corr", "covar", "arg_max", "arg_min"})
 _PREFIX = "__xpdb_"
 _SAMPLE = 1 << 14  # rows sampled to estimate the number of groups
@@ -413,6 +416,8 @@ def _holistic(g: Groups, spec: _Spec) -> Column:
         return g.string_agg(spec.column, spec.sep, spec.order)
     if spec.kind == "mode":
         return g.mode(spec.column)
+    if spec.kind in ("bit_and", "bit_or", "bit_xor"):
+        return g.bit_reduce(spec.column, spec.kind[4:])
     if spec.kind in ("arg_max", "arg_min"):
         return g.arg_extreme(spec.column, spec.other, spec.kind == "arg_max")
     if spec.kind == "count_distinct":

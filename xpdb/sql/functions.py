@@ -41,6 +41,7 @@ AGGREGATES: dict[str, str] = {
     "quantile": "quantile", "quantile_disc": "quantile_disc", "approx_count_distinct":
     "count_distinct", "string_agg": "string_agg", "arg_max": "arg_max", "max_by": "arg_max",
     "arg_min": "arg_min", "min_by": "arg_min", "count_if": "count_if", "mode": "mode",
+    "bit_and": "bit_and", "bit_or": "bit_or", "bit_xor": "bit_xor",
 }
 # sqlglot class names of aggregates whose SQL name differs
 _AGG_CLASSES = {"avg": "avg", "stddev": "stddev", "stddevpop": "stddev_pop",
@@ -50,7 +51,8 @@ _AGG_CLASSES = {"avg": "avg", "stddev": "stddev", "stddevpop": "stddev_pop",
                 "percentilecont": "quantile_cont", "percentiledisc": "quantile_disc",
                 "approxdistinct": "approx_count_distinct", "approxquantile": "quantile_cont",
                 "groupconcat": "string_agg", "argmax": "arg_max", "argmin": "arg_min",
-                "countif": "count_if"}
+                "countif": "count_if", "bitwiseandagg": "bit_and", "bitwiseoragg": "bit_or",
+                "bitwisexoragg": "bit_xor"}
 
 
 def _sum_limit(dt: t.DataType) -> int | None:
