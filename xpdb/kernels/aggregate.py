@@ -504,6 +504,39 @@ class Groups:
         return Column(col.dtype, data, None if bool(self.device.scalar(valid.all())) else valid,
                       None, self.device)
 
+    def shape(self, name: str, kind: str) -> Column:
+        """Per group, the sample ``skewness``, the sample excess ``kurtosis`` or the
+        population excess ``kurtosis_pop`` of the non-null values of ``name`` (pandas'
+        and DuckDB's formulas, from central moments: two passes, no cancellation of raw
+        power sums). Null below 3 values (skewness) or 4 (kurtosis) and, for the
+        kurtoses, for constant groups; a constant group's skewness is NaN, as DuckDB's."""
+        xp = self.xp
+        col = self.col(name)
+        _check_numeric(col, kind)
+        ids, x = self.ids, _as_float(col.data, col.dtype)
+        if col.validity is not None:
+            ids, x = ids[col.validity], x[col.validity]
+        n = _xp.bincount(xp, ids, self.n).astype(np.float64)
+        with quiet():
+            mean = _xp.bincount(xp, ids, self.n, weights=x) / n
+            d = x - mean[ids]
+            d2 = d * d
+            m2 = _xp.bincount(xp, ids, self.n, weights=d2) / n
+            if kind == "skewness":
+                m3 = _xp.bincount(xp, ids, self.n, weights=d2 * d) / n
+                value = xp.sqrt(n * (n - 1)) / (n - 2) * m3 / m2 ** 1.5
+                valid = n >= 3
+            else:
+                m4 = _xp.bincount(xp, ids, self.n, weights=d2 * d2) / n
+                g2 = m4 / (m2 * m2) - 3.0
+                if kind == "kurtosis":
+                    value = (n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * g2 + 6.0)
+                    valid = (n >= 4) & (m2 > 0)
+                else:
+                    value, valid = g2, (n >= 1) & (m2 > 0)
+        value = xp.where(valid, value, 0.0)
+        return Column(t.float64, value, valid, None, self.device)
+
     # -- quantiles -----------------------------------------------------------------------------
     def ranked(self, name: str) -> Ranked:
         """The non-null values of ``name`` sorted by (group, value); see :class:`Ranked`."""

@@ -147,10 +147,16 @@ FUNCTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "bit_and": ("bit_and", {}),
     "bit_or": ("bit_or", {}),
     "bit_xor": ("bit_xor", {}),
+    "skewness": ("skewness", {}),
+    "skew": ("skewness", {}),
+    "kurtosis": ("kurtosis", {}),
+    "kurt": ("kurtosis", {}),
+    "kurtosis_pop": ("kurtosis_pop", {}),
 }
 
+_SHAPE = frozenset({"skewness", "kurtosis", "kurtosis_pop"})
 _HOLISTIC = frozenset({"quantile", "quantile_disc", "string_agg", "arg_max", "arg_min",
-                       "mode", "bit_and", "bit_or", "bit_xor"})
+                       "mode", "bit_and", "bit_or", "bit_xor"}) | _SHAPE
 _TWO_COLUMNS = frozenset({"corr", "covar", "arg_max", "arg_min"})
 _PREFIX = "__xpdb_"
 _SAMPLE = 1 << 14  # rows sampled to estimate the number of groups
@@ -285,7 +291,8 @@ def _check_types(spec: _Spec, schema: Mapping[str, t.DataType]) -> None:
     dt = schema[spec.column]
     kind = spec.kind
     numeric = dt.is_numeric or dt.is_bool
-    if kind in ("mean", "var", "std", "prod", "corr", "covar", "quantile") and not numeric:
+    if kind in ("mean", "var", "std", "prod", "corr", "covar", "quantile", *_SHAPE) \
+            and not numeric:
         msg = (f"{kind}({spec.column!r}) needs a numeric column, got type {dt}; cast it to a "
                "number first" + (" or use quantile_disc" if kind == "quantile" else ""))
         raise XTypeError(msg)
@@ -416,6 +423,8 @@ def _holistic(g: Groups, spec: _Spec) -> Column:
         return g.string_agg(spec.column, spec.sep, spec.order)
     if spec.kind == "mode":
         return g.mode(spec.column)
+    if spec.kind in _SHAPE:
+        return g.shape(spec.column, spec.kind)
     if spec.kind in ("bit_and", "bit_or", "bit_xor"):
         return g.bit_reduce(spec.column, spec.kind[4:])
     if spec.kind in ("arg_max", "arg_min"):

@@ -41,7 +41,8 @@ AGGREGATES: dict[str, str] = {
     "quantile": "quantile", "quantile_disc": "quantile_disc", "approx_count_distinct":
     "count_distinct", "string_agg": "string_agg", "arg_max": "arg_max", "max_by": "arg_max",
     "arg_min": "arg_min", "min_by": "arg_min", "count_if": "count_if", "mode": "mode",
-    "bit_and": "bit_and", "bit_or": "bit_or", "bit_xor": "bit_xor",
+    "bit_and": "bit_and", "bit_or": "bit_or", "bit_xor": "bit_xor", "skewness": "skewness",
+    "kurtosis": "kurtosis", "kurtosis_pop": "kurtosis_pop",
 }
 # sqlglot class names of aggregates whose SQL name differs
 _AGG_CLASSES = {"avg": "avg", "stddev": "stddev", "stddevpop": "stddev_pop",
