@@ -62,3 +62,16 @@ def test_map_blocks_runs_blas_single_threaded_inside():
 
     inside = map_blocks(np, blas_threads, range(4), 2)
     assert all(t == [1] * len(t) for t in inside)
+
+
+def test_subtract_rows_in_blocks(monkeypatch):
+    import xpdb.ml._threads as th
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1003, 7)).astype(np.float32)
+    v = rng.normal(size=7)
+    monkeypatch.setattr(th, "ROW_BLOCK_BYTES", 7 * 8 * 50)  # 50-row blocks
+    got = th.subtract_rows(np, X, v, 3)
+    np.testing.assert_array_equal(got, X - v)
+    assert got.dtype == (X - v).dtype
+    np.testing.assert_array_equal(th.subtract_rows(np, X, v, 1), X - v)

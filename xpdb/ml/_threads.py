@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from ..kernels._xp import is_numpy
 from ._data import DataError
 
-__all__ = ["every_core", "map_blocks", "n_threads"]
+__all__ = ["every_core", "map_blocks", "n_threads", "subtract_rows"]
 
 T = TypeVar("T")
 
@@ -77,6 +77,26 @@ def map_blocks(xp: Any, fn: Callable[[Any], T], items: Iterable[Any], threads: i
         return [fn(item) for item in items]
     with _blas().limit(limits=1), ThreadPoolExecutor(min(threads, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+#: Bytes of rows one thread of :func:`subtract_rows` writes at a time.
+ROW_BLOCK_BYTES = 1 << 22
+
+
+def subtract_rows(xp: Any, X: Any, v: Any, threads: int) -> Any:
+    """``X - v`` (``v`` one row), by blocks of rows on ``threads`` threads on the CPU (a
+    copy of X goes through memory once, on every core); one operation on a GPU."""
+    if not is_numpy(xp) or threads <= 1:
+        return X - v
+    out = xp.empty(X.shape, dtype=xp.result_type(X.dtype, v.dtype))
+    rows = max(1, ROW_BLOCK_BYTES // max(1, X.shape[1] * out.dtype.itemsize))
+
+    def block(b: slice) -> None:
+        xp.subtract(X[b], v, out=out[b])
+
+    map_blocks(xp, block, [slice(i, min(i + rows, X.shape[0]))
+                           for i in range(0, X.shape[0], rows)], threads)
+    return out
 
 
 @functools.cache

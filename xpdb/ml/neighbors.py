@@ -45,7 +45,7 @@ from ._data import (
     to_output,
     validate_data,
 )
-from ._threads import map_blocks, n_threads
+from ._threads import map_blocks, n_threads, subtract_rows
 
 __all__ = ["KNeighborsClassifier", "KNeighborsRegressor", "NearestNeighbors"]
 
@@ -290,7 +290,8 @@ class _NeighborsBase(BaseEstimator):
         self.effective_metric_ = self._metric.name
         # center euclidean data: the matrix-product distances lose less to cancellation
         self._shift = column_means(xp, Xa) if self._metric.name == "euclidean" else None
-        Xc = Xa - self._shift if self._shift is not None else Xa
+        Xc = Xa if self._shift is None else subtract_rows(
+            xp, Xa, self._shift, n_threads(owner, self.n_jobs, default=-1))
         self._fit_X, self._fit_aux = self._metric.prepare(xp, Xc)
         return self
 
