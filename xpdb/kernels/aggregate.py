@@ -368,6 +368,10 @@ class Groups:
             return present.reshape(self.n, card).sum(axis=1).astype(np.int64)
         return _xp.bincount(xp, xp.unique(pair) // card, self.n)
 
+    def _int_column(self, values: Any) -> Column:
+        """An int64 device array as a column, to sort by."""
+        return Column(t.int64, values, None, None, self.device)
+
     # -- strings -------------------------------------------------------------------------------
     def string_agg(self, name: str, sep: str | None = ",",
                    order: tuple[tuple[str, bool, bool], ...] = ()) -> Column:
@@ -393,7 +397,7 @@ class Groups:
             col = cast(col, t.string)
         if order:
             # rows by (group, order keys...): one stable sort keeps row order among ties
-            cols = [("__g", Column(t.int64, self.ids, None, None, self.device))]
+            cols = [("__g", self._int_column(self.ids))]
             cols += [(f"__o{i}", self.col(c)) for i, (c, _, _) in enumerate(order)]
             by = [c for c, _ in cols]
             perm = sort_indices(Table(cols, self.rows, self.device), by,
@@ -424,15 +428,14 @@ class Groups:
 
         xp = self.xp
         col, key = self.col(name), self.col(by)
-        perm = sort_indices(Table([("__g", Column(t.int64, self.ids, None, None, self.device)),
-                                   ("__v", key)], self.rows, self.device),
+        perm = sort_indices(Table([("__g", self._int_column(self.ids)), ("__v", key)],
+                                  self.rows, self.device),
                             ["__g", "__v"], [False, largest], [True, True])
         valid = and_valid(col.validity, key.validity)
         if valid is not None:
             perm = perm[valid[perm]]
         g = self.ids[perm]
-        first = xp.ones(g.shape[0], dtype=bool)
-        first[1:] = g[1:] != g[:-1]  # sorted by group: each group's best row leads
+        first = _xp.run_starts(xp, g)  # sorted by group: each group's best row leads
         rows = xp.full(self.n, -1, dtype=np.int64)  # -1: no row, a null
         rows[g[first]] = perm[first]
         return col.take(rows, nullable=True)
@@ -454,24 +457,19 @@ class Groups:
         if int(rows.shape[0]):
             # runs of one (group, value) pair: their sizes and first rows (a stable sort
             # keeps rows ascending within a run)
-            as_int = Column(t.int64, ids, None, None, self.device)
-            order = sort_indices(Table([("g", as_int),
-                                        ("v", Column(t.int64, vc, None, None, self.device))],
+            order = sort_indices(Table([("g", self._int_column(ids)),
+                                        ("v", self._int_column(vc))],
                                        int(rows.shape[0]), self.device), ["g", "v"])
             g, v, r = ids[order], vc[order], rows[order]
-            start = xp.ones(g.shape[0], dtype=bool)
-            start[1:] = (g[1:] != g[:-1]) | (v[1:] != v[:-1])
+            start = _xp.run_starts(xp, g) | _xp.run_starts(xp, v)
             run = xp.cumsum(start) - 1
             size = _xp.bincount(xp, run, int(self.device.scalar(run[-1])) + 1)
-            runs = Table([("g", Column(t.int64, g[start], None, None, self.device)),
-                          ("n", Column(t.int64, size, None, None, self.device)),
-                          ("r", Column(t.int64, r[start], None, None, self.device))],
-                         int(size.shape[0]), self.device)
+            runs = Table([("g", self._int_column(g[start])), ("n", self._int_column(size)),
+                          ("r", self._int_column(r[start]))], int(size.shape[0]), self.device)
             # per group the biggest run, ties to the earliest first row: the first in order
             best = sort_indices(runs, ["g", "n", "r"], [False, True, False])
             bg = g[start][best]
-            lead = xp.ones(bg.shape[0], dtype=bool)
-            lead[1:] = bg[1:] != bg[:-1]
+            lead = _xp.run_starts(xp, bg)
             out_rows[bg[lead]] = r[start][best][lead]
         return col.take(out_rows, nullable=True)
 
