@@ -41,7 +41,7 @@ def check(xdf: DataFrame | Series, pdf: pd.DataFrame | pd.Series) -> None:
 
 
 _SHORTCUTS = ["sum", "mean", "min", "max", "count", "std", "var", "median", "first", "last",
-              "nunique"]
+              "nunique", "skew", "kurt"]
 
 
 @pytest.mark.parametrize("func", _SHORTCUTS)
@@ -55,6 +55,21 @@ def test_shortcuts_match_pandas(device: str, func: str, dropna: bool) -> None:
     got = getattr(xdf.groupby(["k", "j"], dropna=dropna)["v"], func)()
     exp = getattr(pdf.groupby(["k", "j"], dropna=dropna, as_index=False)["v"], func)()
     check(got, exp)
+
+
+def test_skew_and_kurt_match_pandas(device: str) -> None:
+    """Groups big enough for both moments, a constant group and a tiny one (NaN)."""
+    rng = np.random.default_rng(8)
+    k = np.repeat(["a", "b", "c", "d"], [50, 9, 5, 2])
+    v = np.concatenate([rng.gamma(2.0, 2.0, 50), rng.normal(size=9), [4.0] * 5, [1.0, 2.0]])
+    v[rng.random(len(v)) < 0.1] = np.nan
+    pdf = pd.DataFrame({"k": k, "v": v, "w": rng.integers(0, 9, len(v))})
+    xdf = from_pandas(pdf, device=device)
+    for func in ("skew", "kurt"):
+        check(getattr(xdf.groupby("k"), func)(), getattr(pdf.groupby("k", as_index=False),
+                                                          func)())
+    check(xdf.groupby("k").agg({"v": "skew", "w": "kurt"}),
+          pdf.groupby("k", as_index=False).agg({"v": "skew", "w": "kurt"}))
 
 
 def test_size_and_sort_false(device: str) -> None:

@@ -34,7 +34,8 @@ _AGGS: dict[str, tuple[str, dict[str, Any]]] = {
     "count": ("count", {}), "size": ("count_star", {}), "std": ("std", {}),
     "var": ("var", {}), "median": ("median", {}), "first": ("first", {}),
     "last": ("last", {}), "nunique": ("count_distinct", {}), "prod": ("prod", {}),
-    "corr": ("corr", {}), "cov": ("covar_samp", {}),
+    "corr": ("corr", {}), "cov": ("covar_samp", {}), "skew": ("skewness", {}),
+    "kurt": ("kurtosis", {}),
 }
 # aggregations of two columns: named as (column, function, other column)
 _PAIRWISE = {"corr", "cov"}
@@ -228,6 +229,14 @@ class GroupBy:
     def median(self, numeric_only: bool = False) -> Any:
         """Median per group."""
         return self._shortcut("median", numeric_only)
+
+    def skew(self, numeric_only: bool = False) -> Any:
+        """Sample skewness per group (NaN below 3 values or for a constant group)."""
+        return self._shortcut("skew", numeric_only)
+
+    def kurt(self, numeric_only: bool = False) -> Any:
+        """Sample excess kurtosis per group (NaN below 4 values or for a constant group)."""
+        return self._shortcut("kurt", numeric_only)
 
     def prod(self, numeric_only: bool = False) -> Any:
         """Product per group (float64; 1 for a group of missing values)."""
