@@ -283,7 +283,7 @@ def test_frame_reductions(device: str) -> None:
     xdf, pdf = both(device)
     num = pdf[["i", "f"]].astype("float64").replace(np.inf, 1e10)
     x = from_pandas(num, device=device)
-    for func in ("sum", "mean", "std", "var", "median", "min", "max", "count"):
+    for func in ("sum", "mean", "std", "var", "median", "min", "max", "count", "skew", "kurt"):
         got = getattr(x, func)()
         exp = getattr(num, func)().to_dict()
         assert got.keys() == exp.keys()

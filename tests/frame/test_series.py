@@ -251,7 +251,7 @@ def test_cumsum(device: str) -> None:
 
 # -- reductions ----------------------------------------------------------------------------------
 _REDUCTIONS = ["sum", "mean", "min", "max", "count", "std", "var", "median", "nunique",
-               "prod"]
+               "prod", "skew", "kurt"]
 
 
 def _same(got: object, exp: object) -> bool:

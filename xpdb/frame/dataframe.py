@@ -518,6 +518,14 @@ class DataFrame:
         """Per-column medians."""
         return self._reduce("median", numeric_only)
 
+    def skew(self, numeric_only: bool = True) -> dict[str, Any]:
+        """Per-column sample skewness."""
+        return self._reduce("skew", numeric_only)
+
+    def kurt(self, numeric_only: bool = True) -> dict[str, Any]:
+        """Per-column sample excess kurtosis."""
+        return self._reduce("kurt", numeric_only)
+
     def describe(self) -> DataFrame:
         """count, mean, std, min, 25%, 50%, 75%, max of each numeric (non-bool) column.
 

@@ -203,9 +203,32 @@ def nunique(col: Column, dropna: bool = True) -> int:
     return n
 
 
+def _shape(col: Column, kind: str) -> float:
+    """Sample skewness or excess kurtosis through the group-by kernel with one group (the
+    code SQL and ``groupby`` use); NaN where pandas gives NaN."""
+    from ..kernels import groupby as kg
+    from ..table import Table
+
+    _check_numeric(col, "skew" if kind == "skewness" else "kurt")
+    out = kg.aggregate(Table([("v", nan_as_null(col))], len(col), col.device),
+                       [kg.Agg(kind, "v", "r")]).column("r").to_pylist()[0]
+    return _NAN if out is None else float(out)
+
+
+def skew(col: Column) -> float:
+    """Sample skewness (NaN below 3 values or when all are equal)."""
+    return _shape(col, "skewness")
+
+
+def kurt(col: Column) -> float:
+    """Sample excess kurtosis (NaN below 4 values or when all are equal)."""
+    return _shape(col, "kurtosis")
+
+
 REDUCERS = {
     "sum": sum_, "prod": prod, "mean": mean, "min": min_, "max": max_, "count": count,
     "std": std, "var": var, "median": median, "nunique": nunique, "any": any_, "all": all_,
+    "skew": skew, "kurt": kurt,
 }
 
 

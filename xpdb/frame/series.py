@@ -543,6 +543,14 @@ class Series:
         """The median (NaN when there are no values)."""
         return red.median(self._col)
 
+    def skew(self) -> float:
+        """Sample skewness (NaN below 3 values or when all are equal)."""
+        return red.skew(self._col)
+
+    def kurt(self) -> float:
+        """Sample excess kurtosis (NaN below 4 values or when all are equal)."""
+        return red.kurt(self._col)
+
     def quantile(self, q: Any = 0.5) -> Any:
         """The ``q`` quantile (linear interpolation); a list of ``q`` gives a Series."""
         if is_scalar(q):
