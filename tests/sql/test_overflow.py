@@ -147,6 +147,15 @@ def test_sql_overflow_raises_like_duckdb(dbs, sql: str) -> None:
         db.sql(sql).fetchall()
 
 
+def _same_rows(dbs, sql: str) -> None:
+    """xpdb's rows equal DuckDB's (its integers as plain ints)."""
+    db, con = dbs
+    want = con.sql(sql).fetchall()
+    got = db.sql(sql).fetchall()
+    assert [tuple(int(x) if isinstance(x, int) else x for x in r) for r in got] == \
+        [tuple(int(x) if isinstance(x, int) else x for x in r) for r in want]
+
+
 @pytest.mark.parametrize("sql", [
     "SELECT v + 0, v - v, v * 1, -v FROM big ORDER BY k, v",
     "SELECT w * w FROM big WHERE k < 3 ORDER BY k, w", "SELECT i + 0, s - 1 FROM big ORDER BY k, i",
@@ -159,11 +168,7 @@ def test_sql_overflow_raises_like_duckdb(dbs, sql: str) -> None:
     "SELECT v + v FROM big WHERE k = 2",
 ])
 def test_sql_results_at_the_edge_match_duckdb(dbs, sql: str) -> None:
-    db, con = dbs
-    want = con.sql(sql).fetchall()
-    got = db.sql(sql).fetchall()
-    assert [tuple(int(x) if isinstance(x, int) else x for x in r) for r in got] == \
-        [tuple(int(x) if isinstance(x, int) else x for x in r) for r in want]
+    _same_rows(dbs, sql)
 
 
 @pytest.mark.parametrize("sql, limit", [
@@ -239,11 +244,7 @@ def test_sum_overflow_in_a_streamed_aggregation(tmp_path, device: str) -> None:
     "SELECT k FROM big WHERE (w & 1) = 1 ORDER BY k",
 ])
 def test_sql_bitwise_matches_duckdb(dbs, sql: str) -> None:
-    db, con = dbs
-    want = con.sql(sql).fetchall()
-    got = db.sql(sql).fetchall()
-    assert [tuple(int(x) if isinstance(x, int) else x for x in r) for r in got] == \
-        [tuple(int(x) if isinstance(x, int) else x for x in r) for r in want]
+    _same_rows(dbs, sql)
 
 
 @pytest.mark.parametrize(("sql", "message"), [

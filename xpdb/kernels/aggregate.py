@@ -53,15 +53,6 @@ def quiet() -> Any:
     return np.errstate(all="ignore")
 
 
-def and_valid(*masks: Any) -> Any:
-    """The rows every mask says are valid (None masks are all valid); None when all are."""
-    out = None
-    for m in masks:
-        if m is not None:
-            out = m if out is None else out & m
-    return out
-
-
 class Groups:
     """Group ids of the rows of one table and per-group arrays computed from them once.
 
@@ -431,7 +422,7 @@ class Groups:
         perm = sort_indices(Table([("__g", self._int_column(self.ids)), ("__v", key)],
                                   self.rows, self.device),
                             ["__g", "__v"], [False, largest], [True, True])
-        valid = and_valid(col.validity, key.validity)
+        valid = _and_valid(col.validity, key.validity)
         if valid is not None:
             perm = perm[valid[perm]]
         g = self.ids[perm]

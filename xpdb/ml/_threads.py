@@ -20,14 +20,14 @@ from __future__ import annotations
 import functools
 import numbers
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..kernels._xp import is_numpy
 from ._data import DataError
 
-__all__ = ["every_core", "map_blocks", "n_threads", "subtract_rows"]
+__all__ = ["every_core", "map_blocks", "n_threads", "row_blocks", "subtract_rows"]
 
 T = TypeVar("T")
 
@@ -89,14 +89,20 @@ def subtract_rows(xp: Any, X: Any, v: Any, threads: int) -> Any:
     if not is_numpy(xp) or threads <= 1:
         return X - v
     out = xp.empty(X.shape, dtype=xp.result_type(X.dtype, v.dtype))
-    rows = max(1, ROW_BLOCK_BYTES // max(1, X.shape[1] * out.dtype.itemsize))
 
     def block(b: slice) -> None:
         xp.subtract(X[b], v, out=out[b])
 
-    map_blocks(xp, block, [slice(i, min(i + rows, X.shape[0]))
-                           for i in range(0, X.shape[0], rows)], threads)
+    map_blocks(xp, block, row_blocks(X.shape[0], X.shape[1] * out.dtype.itemsize,
+                                     ROW_BLOCK_BYTES), threads)
     return out
+
+
+def row_blocks(n_rows: int, row_bytes: int, budget: int) -> Iterator[slice]:
+    """Slices of ``n_rows`` rows such that one block of rows x ``row_bytes`` fits the budget."""
+    step = max(1, int(budget // max(row_bytes, 1)))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
 
 
 @functools.cache

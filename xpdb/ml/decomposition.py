@@ -42,7 +42,7 @@ from ._data import (
     to_output,
     validate_data,
 )
-from ._threads import every_core, map_blocks
+from ._threads import every_core, map_blocks, row_blocks
 
 __all__ = ["PCA", "TruncatedSVD"]
 
@@ -71,14 +71,12 @@ def _project(xp: Any, X: Any, mean: Any, comps: Any) -> Any:
     would use them all."""
     n, d = X.shape
     out = xp.empty((n, comps.shape[0]), dtype=xp.result_type(X.dtype, comps.dtype))
-    kind = "cpu" if is_numpy(xp) else "gpu"
-    rows = max(1, PROJECT_BLOCK_BYTES[kind] // max(1, d * X.dtype.itemsize))
+    budget = PROJECT_BLOCK_BYTES["cpu" if is_numpy(xp) else "gpu"]
 
     def block(b: slice) -> None:
         out[b] = (X[b] - mean) @ comps.T
 
-    map_blocks(xp, block, [slice(i, min(i + rows, n)) for i in range(0, n, rows)],
-               every_core("PCA"))
+    map_blocks(xp, block, row_blocks(n, d * X.dtype.itemsize, budget), every_core("PCA"))
     return out
 
 

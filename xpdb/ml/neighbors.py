@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -46,6 +46,7 @@ from ._data import (
     validate_data,
 )
 from ._threads import map_blocks, n_threads, subtract_rows
+from ._threads import row_blocks as _row_blocks
 
 __all__ = ["KNeighborsClassifier", "KNeighborsRegressor", "NearestNeighbors"]
 
@@ -58,13 +59,6 @@ GPU_BLOCK_BYTES = 1 << 30
 
 def _budget(xp: Any) -> int:
     return BLOCK_BYTES if xp is np else GPU_BLOCK_BYTES
-
-
-def _row_blocks(n_rows: int, row_bytes: int, budget: int) -> Iterator[slice]:
-    """Slices of ``n_rows`` rows such that one block of rows x ``row_bytes`` fits the budget."""
-    step = max(1, int(budget // max(row_bytes, 1)))
-    for start in range(0, n_rows, step):
-        yield slice(start, min(start + step, n_rows))
 
 
 class _Metric:
